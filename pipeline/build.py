@@ -1,0 +1,51 @@
+"""``build_pipeline``: wires wiredesk's stages into a Beam pipeline.
+
+read -> normalize -> versions -> write. Returns every stage's outputs so tests
+(and other pipelines) can reach them.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline.options import WiredeskOptions, input_paths
+from transforms.normalize import Normalize
+from transforms.read import ReadWire
+from transforms.versions import ResolveVersions
+from transforms.write import SORT_KEYS, WriteCounts, WriteTable
+
+
+def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
+                   output_dir: Optional[str] = None) -> Dict[str, beam.PCollection]:
+    """Add wiredesk's stages to ``p``.
+
+    ``output_dir`` overrides ``--output`` (the runner writes a run aside, then
+    moves it into place); pass ``""`` to build without writing anything.
+    """
+    wd = options.view_as(WiredeskOptions)
+    base = wd.output if output_dir is None else output_dir
+
+    read = p | "Read" >> ReadWire(input_paths(options), wd.raw_max_chars)
+    normalized = read["records"] | "Normalize" >> Normalize(wd.raw_max_chars)
+    versions = normalized["articles"] | "Versions" >> ResolveVersions()
+
+    rejects = (read["rejects"], normalized["rejects"]) | "AllRejects" >> beam.Flatten()
+    outputs = {
+        "records": read["records"],
+        "read_rejects": read["rejects"],
+        "normalize_rejects": normalized["rejects"],
+        "rejects": rejects,
+        "articles": versions["articles"],
+        "superseded": versions["superseded"],
+    }
+    if base:
+        for table in ("articles", "rejects", "superseded"):
+            outputs[f"written_{table}"] = outputs[table] | f"Write[{table}]" >> WriteTable(
+                base, table, SORT_KEYS[table], wd.shards_per_partition)
+        outputs["counts"] = {
+            name: outputs[name]
+            for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded")
+        } | "Counts" >> WriteCounts(base)
+    return outputs

@@ -1,0 +1,62 @@
+"""The ``wiredesk`` command.
+
+    wiredesk run [--input PATH ...] [--output DIR] [any Beam pipeline option]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Optional, Sequence
+
+from pipeline import __version__
+
+
+def format_summary(result) -> str:
+    m = result.manifest
+    c = m["counts"]
+    lines = [
+        f"wiredesk run {m['run_id']} -> {result.output}",
+        f"  records read  {c['records_read']:>8}",
+        f"  articles      {c['articles']:>8}",
+        f"  rejects       {c['rejects']:>8}  (read {c['rejects_by_stage']['read']}, "
+        f"normalize {c['rejects_by_stage']['normalize']})",
+        f"  superseded    {c['superseded']:>8}",
+        f"  balanced      {'yes' if m['balanced'] else 'NO: records were lost, please report this'}",
+    ]
+    if result.metrics:
+        lines.append("  counters:")
+        lines.extend(f"    {name} = {value}" for name, value in result.metrics.items())
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="wiredesk", description="News wire stories in; clean, deduplicated, event-grouped Parquet out.")
+    parser.add_argument("--version", action="version", version=f"wiredesk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", add_help=False,
+                   help="run the pipeline: --input PATH ... --output DIR, plus any Beam option")
+    if not argv or argv[0] in ("-h", "--help", "--version"):
+        parser.parse_args(argv)
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        if "-h" in rest or "--help" in rest:
+            from pipeline.options import WiredeskOptions
+            WiredeskOptions(["--help"])
+        from pipeline.run import InputError, run
+        logging.basicConfig(level=logging.WARNING)
+        try:
+            result = run(rest)
+        except InputError as exc:
+            print(f"wiredesk: {exc}", file=sys.stderr)
+            return 2
+        print(format_summary(result))
+        return 0 if result.manifest["balanced"] else 1
+    parser.parse_args(argv)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""wiredesk's pipeline options: one class, parsed alongside every Beam option.
+
+Everything Beam knows (``--runner``, ``--direct_num_workers``, ``--project``,
+``--temp_location`` ...) passes straight through to the runner.
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from schemas.records import RAW_MAX_CHARS
+
+
+def default_input() -> str:
+    """The packaged sample stories (``seeds/*.txt``)."""
+    return str(resources.files("seeds").joinpath("*.txt"))
+
+
+class WiredeskOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument(
+            "--input", nargs="+", default=None,
+            help="Files, directories (every file below, skipping names that start with '.' or '_') or globs, on any "
+                 "filesystem Beam knows (local, gs://, s3://). Default: the packaged seed stories.")
+        parser.add_argument(
+            "--output", default="output",
+            help="Output directory: articles/, rejects/, superseded/, duplicates/ (Hive-partitioned Parquet) and "
+                 "_manifest.json. Default: ./output")
+        parser.add_argument(
+            "--raw_max_chars", type=int, default=RAW_MAX_CHARS,
+            help="Longest raw input kept on a reject, in characters.")
+        parser.add_argument(
+            "--shards_per_partition", type=int, default=1,
+            help="Parquet files written per dt= partition of each table.")
+        parser.add_argument(
+            "--source_priority", default="",
+            help="Comma-separated sources, most trusted first: breaks ties when choosing a story's canonical copy.")
+        parser.add_argument(
+            "--run_id", default=None,
+            help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
+
+
+def input_paths(options: PipelineOptions) -> list[str]:
+    paths = options.view_as(WiredeskOptions).input
+    return list(paths) if paths else [default_input()]

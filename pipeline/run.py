@@ -1,0 +1,185 @@
+"""Run wiredesk once: build, run, then commit the output and its manifest.
+
+A run is written aside (``.NAME.staging-RUNID`` beside ``--output``) and moved
+into place only when complete, with ``_manifest.json`` written last, so a
+reader never sees a half-written run.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Dict, List, Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline import __version__
+from pipeline.build import build_pipeline
+from pipeline.options import WiredeskOptions, input_paths
+from transforms.read import is_glob
+
+DEPENDENCIES = ("apache-beam", "pyarrow", "spacy", "datasketch", "numpy", "feedparser",
+                "defusedxml", "inscriptis", "py3langid", "jsonschema")
+
+
+class InputError(ValueError):
+    """An --input or --output the run cannot use; the message says how to fix it."""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    output: str
+    manifest: Dict
+    metrics: Dict[str, int]
+
+
+def check_inputs(paths: Sequence[str]) -> None:
+    """Refuse a named file or directory that does not exist (globs may match nothing)."""
+    for path in paths:
+        if is_glob(path):
+            continue
+        if not (FileSystems.exists(path) or FileSystems.match([path.rstrip("/") + "/**"])[0].metadata_list):
+            raise InputError(f"--input {path}: no such file or directory")
+
+
+def make_run_id(paths: Sequence[str], now: _dt.datetime) -> str:
+    digest = hashlib.blake2b("\n".join(paths).encode(), digest_size=3).hexdigest()
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
+
+
+def is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def staging_dir(output: str, run_id: str) -> str:
+    out = output.rstrip("/")
+    if is_local(out):
+        parent, name = os.path.split(os.path.abspath(out))
+        return os.path.join(parent, f".{name}.staging-{run_id}")
+    return f"{out}/_staging/{run_id}"
+
+
+def check_output(output: str) -> None:
+    """Refuse to replace a directory that is not a wiredesk output."""
+    if is_local(output) and os.path.isdir(output) and os.listdir(output) \
+            and not os.path.exists(os.path.join(output, "_manifest.json")):
+        raise InputError(
+            f"--output {output} exists and is not a wiredesk output (no _manifest.json): "
+            "choose an empty or new directory")
+
+
+def versions() -> Dict[str, str]:
+    found = {"python": sys.version.split()[0], "wiredesk": __version__}
+    for dist in DEPENDENCIES:
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = None
+    return found
+
+
+def list_tables(base: str) -> Dict[str, List[str]]:
+    """Relative paths of the Parquet files of each table under ``base``."""
+    found: Dict[str, List[str]] = {}
+    for meta in FileSystems.match([base.rstrip("/") + "/**"])[0].metadata_list:
+        rel = meta.path[len(base.rstrip("/")) + 1:].replace("\\", "/")
+        if rel.endswith(".parquet"):
+            found.setdefault(rel.split("/", 1)[0], []).append(rel)
+    return {k: sorted(v) for k, v in sorted(found.items())}
+
+
+def make_manifest(run_id, options, paths, counts, started, finished, files) -> Dict:
+    records_read = counts.get("records", 0) + counts.get("read_rejects", 0)
+    rejects = counts.get("read_rejects", 0) + counts.get("normalize_rejects", 0)
+    articles, superseded = counts.get("articles", 0), counts.get("superseded", 0)
+    return {
+        "run_id": run_id,
+        "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "inputs": list(paths),
+        "counts": {
+            "records_read": records_read,
+            "articles": articles,
+            "rejects": rejects,
+            "rejects_by_stage": {"read": counts.get("read_rejects", 0),
+                                 "normalize": counts.get("normalize_rejects", 0)},
+            "superseded": superseded,
+        },
+        # Every record read is an article, a reject or a superseded version.
+        "balanced": records_read == articles + rejects + superseded,
+        "tables": files,
+        "versions": versions(),
+        "options": options.get_all_options(drop_default=True, retain_unknown_options=True),
+    }
+
+
+def commit(staging: str, output: str, run_id: str) -> None:
+    """Move a finished run into place. Local: one directory swap."""
+    out = output.rstrip("/")
+    if is_local(out):
+        old = None
+        if os.path.exists(out):
+            old = f"{staging}.old"
+            os.rename(out, old)
+        os.rename(staging, out)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    # Object stores have no directory rename: replace the tables file by file,
+    # manifest last, so a reader that starts from _manifest.json is consistent.
+    existing = [m.path for m in FileSystems.match([out + "/**"])[0].metadata_list
+                if "/_staging/" not in m.path]
+    if existing:
+        FileSystems.delete(existing)
+    moved = [m.path for m in FileSystems.match([staging + "/**"])[0].metadata_list
+             if not m.path.endswith("_manifest.json")]
+    FileSystems.rename(moved, [out + p[len(staging):] for p in moved])
+    FileSystems.rename([staging + "/_manifest.json"], [out + "/_manifest.json"])
+
+
+def wiredesk_metrics(result) -> Dict[str, int]:
+    found: Dict[str, int] = {}
+    try:
+        counters = result.metrics().query()["counters"]
+    except Exception:  # some runners do not report metrics
+        return found
+    for c in counters:
+        if c.key.metric.namespace.startswith("wiredesk"):
+            name = f"{c.key.metric.namespace}.{c.key.metric.name}"
+            found[name] = found.get(name, 0) + (c.committed or c.attempted or 0)
+    return dict(sorted(found.items()))
+
+
+def run(argv: Optional[Sequence[str]] = None) -> RunResult:
+    """Run the batch pipeline with Beam-style arguments; returns what it wrote."""
+    options = PipelineOptions(list(argv or []))
+    wd = options.view_as(WiredeskOptions)
+    paths = input_paths(options)
+    check_inputs(paths)
+    check_output(wd.output)
+    started = _dt.datetime.now(_dt.timezone.utc)
+    run_id = wd.run_id or make_run_id(paths, started)
+    staging = staging_dir(wd.output, run_id)
+
+    p = beam.Pipeline(options=options)
+    build_pipeline(p, options, output_dir=staging)
+    result = p.run()
+    result.wait_until_finish()
+
+    with FileSystems.open(FileSystems.join(staging, "_counts.json")) as fh:
+        counts = json.loads(fh.read().decode("utf-8"))
+    FileSystems.delete([FileSystems.join(staging, "_counts.json")])
+    finished = _dt.datetime.now(_dt.timezone.utc)
+    manifest = make_manifest(run_id, options, paths, counts, started, finished, list_tables(staging))
+    with FileSystems.create(FileSystems.join(staging, "_manifest.json")) as fh:
+        fh.write(json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8"))
+    commit(staging, wd.output, run_id)
+    return RunResult(run_id=run_id, output=wd.output, manifest=manifest, metrics=wiredesk_metrics(result))

@@ -1,0 +1,133 @@
+"""Normalize stage: WireRecord -> Article (clean text, UTC times, hashes) or Reject.
+
+The text functions live in ``transforms.cleaning``; this module maps a record's
+fields onto them and decides what makes a record invalid.
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from schemas.records import Article, Reject, WireRecord, make_reject
+from transforms import cleaning, typed
+
+NAMESPACE = "wiredesk.normalize"
+REJECTS = "rejects"
+
+#: Publication statuses wiredesk keeps (IPTC pubstatus vocabulary), with the
+#: spellings sources use for them.
+STATUSES = {
+    "usable": "usable",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+    "withheld": "withheld",
+}
+
+
+class InvalidRecord(ValueError):
+    """A record that parsed but cannot become an article; the message says why."""
+
+
+def normalize_status(value) -> str:
+    """IPTC pubstatus -> usable, canceled or withheld (usable when absent)."""
+    if value is None or str(value).strip() == "":
+        return "usable"
+    key = str(value).strip().lower()
+    key = key.split(":", 1)[1] if key.startswith("stat:") else key
+    if key not in STATUSES:
+        raise InvalidRecord(
+            f"unknown pubstatus {value!r}: use one of usable, canceled, withheld")
+    return STATUSES[key]
+
+
+def _timestamp(field: str, value):
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return cleaning.parse_timestamp(str(value))
+    except ValueError as exc:
+        raise InvalidRecord(f"{field} {value!r} is not an RFC 3339 timestamp: {exc}") from None
+
+
+def to_article(rec: WireRecord) -> Article:
+    """Normalize one record; raise InvalidRecord when it cannot be an article."""
+    if not rec.article_id or not str(rec.article_id).strip():
+        raise InvalidRecord("record has no id")
+    cleaned = cleaning.clean_article(rec.headline, rec.body, rec.body_format)
+    if not cleaned.body and not cleaned.headline:
+        raise InvalidRecord("no text: headline and body are empty after removing markup and boilerplate")
+    language = cleaning.normalize_language(rec.language)
+    detected = False
+    if language is None:
+        language = cleaning.detect_language(" ".join(filter(None, [cleaned.headline, cleaned.body])))
+        detected = language is not None
+    text_for_hash = cleaned.body or cleaned.headline or ""
+    return Article(
+        article_id=str(rec.article_id).strip(),
+        source=(rec.source or "").strip() or None,
+        headline=cleaned.headline,
+        headline_original=rec.headline,
+        body=cleaned.body or "",
+        body_original=rec.body,
+        byline=cleaning.normalize_text(rec.byline) if rec.byline else None,
+        dateline=cleaning.normalize_text(rec.dateline) if rec.dateline else cleaned.dateline,
+        credit=cleaned.credit,
+        language=language,
+        language_detected=detected,
+        url=(rec.url or "").strip() or None,
+        published_at=_timestamp("published_at", rec.published_at),
+        ingested_at=_timestamp("ingested_at", rec.ingested_at),
+        version=rec.version,
+        version_created=_timestamp("version_created", rec.version_created),
+        status=normalize_status(rec.status),
+        urgency=rec.urgency,
+        subjects=list(rec.subjects or []),
+        content_hash=cleaning.content_hash(text_for_hash),
+        word_count=cleaning.word_count(cleaned.body or ""),
+        input_format=rec.input_format,
+        origin=rec.origin,
+        position=rec.position,
+        duplicate_of=None,
+        event_id=None,
+    )
+
+
+class NormalizeFn(beam.DoFn):
+    def __init__(self, raw_max_chars: int):
+        self.raw_max_chars = raw_max_chars
+        #: Records that became articles.
+        self.normalized = Metrics.counter(NAMESPACE, "articles")
+        #: Records that parsed but failed validation (bad timestamp, no text,
+        #: unknown status): written to rejects with the reason.
+        self.rejected = Metrics.counter(NAMESPACE, "rejected")
+        #: Articles whose language was detected because the source gave none.
+        self.detected = Metrics.counter(NAMESPACE, "language_detected")
+
+    def process(self, rec: WireRecord):
+        try:
+            article = to_article(rec)
+        except InvalidRecord as exc:
+            self.rejected.inc()
+            yield beam.pvalue.TaggedOutput(REJECTS, make_reject(
+                "normalize", str(exc), rec.origin, rec.position, rec.raw,
+                input_format=rec.input_format, article_id=rec.article_id,
+                limit=self.raw_max_chars, ingested_at=rec.ingested_at))
+            return
+        self.normalized.inc()
+        if article.language_detected:
+            self.detected.inc()
+        yield article
+
+
+class Normalize(beam.PTransform):
+    """WireRecord -> ``articles`` (Article) and ``rejects`` (Reject, stage "normalize")."""
+
+    def __init__(self, raw_max_chars: int):
+        super().__init__()
+        self.raw_max_chars = raw_max_chars
+
+    def expand(self, records):
+        out = records | "CleanAndValidate" >> beam.ParDo(
+            NormalizeFn(self.raw_max_chars)).with_outputs(REJECTS, main="articles")
+        return {"articles": typed(out.articles, Article),
+                "rejects": typed(out[REJECTS], Reject)}
