@@ -1,0 +1,684 @@
+"""Tests of the format readers (transforms/formats): pure Python, no Beam."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.records import RAW_MAX_CHARS, Reject, WireRecord
+from transforms.formats import FORMATS, detect, flat, iter_file, jsonlines, ninjs, parse_payload
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INGESTED = "2024-03-11T18:00:00Z"
+
+
+# ---------------------------------------------------------------- helpers
+
+def read_fixture(relative: str):
+    path = FIXTURES / relative
+    with open(path, "rb") as fh:
+        return list(iter_file(str(path), fh, INGESTED))
+
+
+def read_bytes(name: str, data: bytes, ingested_at=INGESTED):
+    return list(iter_file(name, io.BytesIO(data), ingested_at))
+
+
+def only(items):
+    assert len(items) == 1, items
+    return items[0]
+
+
+def records(items):
+    return [i for i in items if isinstance(i, WireRecord)]
+
+
+def rejects(items):
+    return [i for i in items if isinstance(i, Reject)]
+
+
+def flat_line(**fields) -> bytes:
+    return json.dumps(fields).encode() + b"\n"
+
+
+class OneShotStream(io.RawIOBase):
+    """A non-seekable stream that records how much was read from it."""
+
+    def __init__(self, data: bytes):
+        self._inner = io.BytesIO(data)
+        self.bytes_read = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def seek(self, *args):
+        raise io.UnsupportedOperation("not seekable")
+
+    def tell(self):
+        raise io.UnsupportedOperation("not seekable")
+
+    def readinto(self, buffer):
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self.bytes_read += len(data)
+        return len(data)
+
+
+# ---------------------------------------------------------------- ninjs
+
+def test_ninjs_2x_first_version_maps_fields():
+    record = only(read_fixture("ninjs/quake-v1.json"))
+    assert isinstance(record, WireRecord)
+    assert record.article_id == "https://ninjs.example-wire.com/newsitems/20240311-quake-hokkaido"
+    assert record.input_format == "ninjs"
+    assert record.version == 1
+    assert record.headline == "Strong earthquake shakes northern Japan"
+    assert record.body.startswith("SAPPORO, Japan (Example Wire)")
+    assert record.body_format == "text"
+    assert record.published_at == "2024-03-11T02:14:00Z"
+    assert record.version_created == "2024-03-11T02:14:00Z"
+    assert record.status == "usable"
+    assert record.urgency == 2
+    assert record.byline == "Aiko Tanaka"
+    assert record.dateline == "SAPPORO, Japan"
+    assert record.source == "Example Wire"
+    assert record.language == "en"
+    assert record.subjects == ["earthquake", "disaster and accident"]
+    assert record.ingested_at == INGESTED
+    assert record.position == "offset 0"
+    assert '"uri"' in record.raw
+
+
+def test_ninjs_2x_update_prefers_html_body_and_main_headline():
+    record = only(read_fixture("ninjs/quake-v2.json"))
+    assert record.version == 2
+    assert record.version_created == "2024-03-11T03:02:00Z"
+    assert record.published_at == "2024-03-11T02:14:00Z"  # firstcreated
+    assert record.headline.endswith("tsunami advisory lifted")  # role main, not short
+    assert record.body_format == "html"
+    assert record.body.startswith("<p>SAPPORO")
+
+
+def test_ninjs_3x_camel_case():
+    record = only(read_fixture("ninjs/rates-3x.json"))
+    assert record.article_id == "urn:example-news:2024:ecb-rates-0311"
+    assert record.version == 1
+    assert record.published_at == "2024-03-11T12:45:00Z"
+    assert record.version_created == "2024-03-11T12:45:00Z"
+    assert record.status == "usable"
+    assert record.body_format == "html" and "<p>FRANKFURT" in record.body
+    assert record.source == "Example News Agency"  # infoSources[0].name
+    assert record.url == "https://news.example.com/business/ecb-rates-0311"
+    assert record.language == "en-GB"
+    assert record.subjects == ["interest rates", "central bank"]
+
+
+def test_ninjs_canceled_story():
+    record = only(read_fixture("ninjs/canceled.json"))
+    assert record.status == "canceled"
+    assert record.version == 2
+    assert record.headline.startswith("WITHDRAWN")
+    assert record.source == "Example Wire"  # copyrightholder fallback
+
+
+def test_ninjs_1x_body_html_with_script_is_kept_as_published():
+    record = only(read_fixture("ninjs/script-body-1x.json"))
+    assert record.body_format == "html"
+    assert "<script" in record.body  # cleaning is normalize's job
+    assert record.published_at == "2024-03-11T15:20:00+01:00"  # versioncreated fallback
+    assert record.subjects == ["crime", "museum"]
+    assert record.headline == "Vol au musée : deux tableaux dérobés à Lyon"
+
+
+@pytest.mark.parametrize("obj, expected", [
+    ({"uri": "u", "id": "x", "headline": "h"}, True),
+    ({"id": "x", "headline": "h"}, False),
+    ({"versionCreated": "2024-01-01T00:00:00Z", "headline": "h"}, True),
+    ({"headline": "h"}, False),
+])
+def test_ninjs_or_flat_is_decided_by_keys(obj, expected):
+    assert ninjs.is_ninjs(obj) is expected
+
+
+def test_ninjs_with_id_and_uri_is_read_as_ninjs():
+    record = only(read_bytes("x.jsonl", flat_line(id="flat-1", uri="urn:n:1", headline="H")))
+    assert record.input_format == "ninjs" and record.article_id == "urn:n:1"
+
+
+@pytest.mark.parametrize("obj, words", [
+    ({"headline": "H", "versioncreated": "2024-03-11T00:00:00Z"}, "no 'uri'"),
+    ({"uri": "urn:x", "version": "two", "headline": "H"}, "not an integer"),
+    ({"uri": "urn:x", "version": "1"}, "no text"),
+    ({"uri": "urn:x", "headline": "H", "pubstatus": "deleted"}, "pubstatus"),
+])
+def test_ninjs_rejects_say_what_is_wrong(obj, words):
+    reject = only(read_bytes("x.json", json.dumps(obj).encode()))
+    assert isinstance(reject, Reject)
+    assert words in reject.reason
+    assert reject.input_format == "ninjs" and reject.stage == "read"
+
+
+def test_ninjs_british_cancelled_spelling_is_normalized():
+    record = only(read_bytes("x.json", json.dumps(
+        {"uri": "urn:x", "headline": "H", "pubStatus": "Cancelled"}).encode()))
+    assert record.status == "canceled"
+
+
+# ---------------------------------------------------------------- NewsML-G2
+
+def test_newsml_news_item_with_xhtml_body():
+    record = only(read_fixture("newsml/newsitem-xhtml.xml"))
+    assert record.input_format == "newsml"
+    assert record.article_id == "tag:example-wire.com,2024:newsml_WIRE20240311_0071"
+    assert record.version == 3
+    assert record.status == "usable"
+    assert record.version_created == "2024-03-11T14:05:00Z"
+    assert record.published_at == "2024-03-11T11:30:00Z"
+    assert record.source == "Example Wire"
+    assert record.headline == "German train drivers to strike for 35 hours from Thursday"
+    assert record.byline == "Katrin Mueller"
+    assert record.dateline == "BERLIN"
+    assert record.language == "en"
+    assert record.urgency == 4
+    assert record.subjects == ["labour", "strike"]  # broader term not repeated
+    assert record.body_format == "html"
+    assert record.body.startswith("<p>BERLIN (Example Wire)")
+    assert "<em>future strikes</em>" in record.body and "<br>" in record.body
+    assert "ns0:" not in record.body and "html:" not in record.body
+    assert "<title>" not in record.body
+    assert record.position == "item 1"
+
+
+def test_newsml_news_message_yields_one_record_per_item():
+    first, second = read_fixture("newsml/newsmessage-two-items.xml")
+    assert (first.position, second.position) == ("item 1", "item 2")
+    assert first.article_id.endswith("wildfire-chile") and first.body_format == "html"
+    assert first.source == "Example Wire" and first.byline == "Diego Fuentes"
+    assert second.article_id.endswith("cricket-result")
+    assert second.version == 2 and second.body_format == "text"
+    assert second.body.startswith("DHARAMSALA, India") and "\n\nSpinner" in second.body
+    assert second.byline == "By Rahul Mehta" and second.language == "en-IN"
+    assert "cricket-result" in second.raw and "wildfire" not in second.raw
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+%s"""
+
+
+@pytest.mark.parametrize("name, root", [
+    ("bomb.xml", b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g"><contentMeta><headline>&lol9;</headline></contentMeta></newsItem>'),
+    ("bomb.rss", b'<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title><guid>g</guid></item></channel></rss>'),
+])
+def test_xml_bomb_is_rejected_not_expanded(name, root):
+    started = time.monotonic()
+    reject = only(read_bytes(name, BILLION_LAUGHS % root))
+    assert isinstance(reject, Reject)
+    assert "unsafe XML" in reject.reason
+    assert reject.raw_length < 10_000  # the raw input, not an expansion
+    assert time.monotonic() - started < 5
+
+
+def test_xml_external_entity_is_rejected():
+    doc = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+           b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g">'
+           b'<contentMeta><headline>&xxe;</headline></contentMeta></newsItem>')
+    reject = only(read_bytes("x.xml", doc))
+    assert isinstance(reject, Reject) and "unsafe XML" in reject.reason
+
+
+@pytest.mark.parametrize("doc, words", [
+    (b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g"><contentMeta>', "malformed XML"),
+    (b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/"><contentMeta><headline>H</headline></contentMeta></newsItem>', "no guid"),
+    (b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g" version="v2"><contentMeta><headline>H</headline></contentMeta></newsItem>', "not an integer"),
+    (b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g"><itemMeta/></newsItem>', "no text"),
+    (b'<packageItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="p"/>', "packageItem"),
+    (b'<nitf><head/><body/></nitf>', "unsupported XML root <nitf>"),
+])
+def test_newsml_rejects(doc, words):
+    reject = only(read_bytes("x.xml", doc))
+    assert isinstance(reject, Reject) and words in reject.reason
+
+
+# ---------------------------------------------------------------- feeds
+
+def test_rss20_entries():
+    items = read_fixture("feeds/rss20.rss")
+    assert [i.position for i in items] == ["entry 1", "entry 2", "entry 3"]
+    bikes, water, robots = items
+    assert all(i.input_format == "rss" for i in items)
+    assert bikes.article_id == "hcg-2024-03-11-bike-lanes"  # guid
+    assert bikes.source == "Harbor City Gazette - Local News"
+    assert bikes.headline == "City council approves new bike lanes on Main Street"
+    assert bikes.body_format == "html" and bikes.body.startswith("<p>The Harbor City council")
+    assert bikes.published_at == "2024-03-11T17:30:00Z"
+    assert bikes.byline == "Sam Rivera"
+    assert bikes.subjects == ["Transportation", "City Council"]
+    assert bikes.url.endswith("/bike-lanes")
+    assert water.published_at == "2024-03-11T19:12:00Z"  # -0500 converted to UTC
+    assert water.byline == "Lee Chen"
+    assert "Crews are repairing" in water.body and "<script>" in water.body
+    assert robots.article_id == robots.url  # no guid: falls back to link
+    assert bikes.version_created is None  # RSS has no updated date
+
+
+def test_atom_entries():
+    planet, walks = read_fixture("feeds/newswire.atom")
+    assert planet.input_format == "atom"
+    assert planet.article_id == "tag:science.example.org,2024-03-11:rocky-planet-water"
+    assert planet.body_format == "html" and planet.body.startswith("<p>Astronomers")
+    assert planet.published_at == "2024-03-11T12:00:00Z"  # 13:00+01:00
+    assert planet.version_created == "2024-03-11T16:40:00Z"
+    assert planet.byline == "Priya Natarajan" and planet.language == "en"
+    assert planet.source == "Example Science Wire"
+    assert walks.published_at == "2024-03-11T10:15:00Z"  # falls back to updated
+
+
+def test_rss10_rdf_entries():
+    wheat, aid = read_fixture("feeds/rss10.rdf")
+    assert wheat.input_format == "rss"
+    assert wheat.article_id == "https://agri.example.net/2024/03/11/wheat-prices"
+    assert wheat.published_at == "2024-03-11T15:00:00Z"
+    assert wheat.byline == "Maria Lopez" and wheat.subjects == ["commodities"]
+    assert aid.source == "Farm Report Daily"
+
+
+def test_feed_entry_without_id_or_link_is_rejected():
+    doc = (b'<rss version="2.0"><channel><title>T</title>'
+           b'<item><title>No id</title><description>x</description></item>'
+           b'<item><title>Ok</title><guid>g-2</guid></item></channel></rss>')
+    bad, good = read_bytes("f.rss", doc)
+    assert isinstance(bad, Reject) and "neither an id/guid nor a link" in bad.reason
+    assert bad.position == "entry 1" and bad.input_format == "rss"
+    assert isinstance(good, WireRecord) and good.article_id == "g-2"
+
+
+def test_broken_feed_without_entries_is_one_reject():
+    reject = only(read_bytes("f.atom", b'<feed xmlns="http://www.w3.org/2005/Atom"><title>x</ti'))
+    assert isinstance(reject, Reject)
+    assert "feed" in reject.reason and reject.position == "offset 0"
+
+
+# ---------------------------------------------------------------- flat JSON
+
+def test_jsonl_fixture_maps_flat_records():
+    items = read_fixture("jsonl/wire-2024-03-11.jsonl")
+    assert all(isinstance(i, WireRecord) for i in items)
+    assert [i.position for i in items] == ["line 1", "line 2", "line 4", "line 5"]  # line 3 blank
+    oil = items[0]
+    assert oil.input_format == "jsonl"
+    assert (oil.article_id, oil.version, oil.source) == ("exw-20240311-0101", 1, "Example Wire")
+    assert oil.published_at == "2024-03-11T08:15:00Z" and oil.byline == "Hannah Brooks"
+    assert oil.url == "https://wire.example.com/markets/oil-0311" and oil.language == "en"
+    assert oil.body_format == "text"
+    assert items[1].body_format == "html"
+    assert items[2].version == 2  # extra field "desk" allowed
+    assert items[3].body is None and items[3].urgency == 1
+    assert json.loads(oil.raw)["id"] == "exw-20240311-0101"
+
+
+@pytest.mark.parametrize("line, words", [
+    (b'{"id": "a", "headline": "H"', "invalid JSON"),
+    (b'{"headline": "H", "body": "B"}', "missing required field 'id'"),
+    (b'{"id": "a", "headline": "", "body": "  "}', "no text"),
+    (b'{"id": "a", "headline": "H", "version": "abc"}', "field 'version' must be an integer"),
+    (b'{"id": 5, "headline": "H"}', "field 'id' must be a string"),
+    (b'{"id": "a", "headline": ["H"]}', "field 'headline' must be a string"),
+    (b'"just a string"', "expected a JSON object"),
+    (b'[{"id": "a", "headline": "H"}]', "got an array"),
+    (b'42', "got an integer"),
+    (b'\x89PNG\r\x1a\x00\x00\xff\xd8', "binary data"),
+    (b'{"id": "a", "headline": "caf\xe9"}', "not valid UTF-8"),
+])
+def test_json_line_rejects_have_reasons(line, words):
+    items = read_bytes("drop.jsonl", flat_line(id="ok", headline="fine") + line + b"\n")
+    good, reject = items
+    assert isinstance(good, WireRecord)
+    assert isinstance(reject, Reject), reject
+    assert words in reject.reason
+    assert (reject.stage, reject.origin, reject.position) == ("read", "drop.jsonl", "line 2")
+    assert reject.raw
+
+
+def test_invalid_json_reason_names_the_column():
+    reject = only(read_bytes("x.jsonl", b'{"id": "a", headline: "H"}\n'))
+    assert "column 13" in reject.reason
+
+
+def test_ninety_good_and_ten_broken_lines():
+    lines, broken = [], [
+        b'{"id": "b0", "headline": ',  # truncated
+        b'{"headline": "no id"}',
+        b'{"id": "b2"}',  # no text
+        b'{"id": "b3", "body": "x", "version": "abc"}',
+        b'{"id": 4, "body": "x"}',
+        b'"bare string"',
+        b'[1, 2, 3]',
+        b'\x00\x01\x02\xff\xfe binary',
+        b'null',
+        b"{'id': 'single quotes', 'body': 'x'}",
+    ]
+    for n in range(100):
+        if n % 10 == 3:
+            lines.append(broken[n // 10])
+        else:
+            lines.append(json.dumps({"id": f"story-{n}", "headline": f"Headline {n}",
+                                     "body": f"Body of story {n}.", "version": 1}).encode())
+    items = read_bytes("generated.jsonl", b"\n".join(lines) + b"\n")
+    assert len(items) == 100
+    assert len(records(items)) == 90 and len(rejects(items)) == 10
+    assert [r.position for r in rejects(items)] == [f"line {n + 1}" for n in range(3, 100, 10)]
+
+
+def test_json_array_and_single_object_documents():
+    array = read_bytes("batch.json", json.dumps([
+        {"id": "a", "headline": "A"}, {"uri": "urn:b", "headline": "B"}, "oops"]).encode())
+    assert [type(i).__name__ for i in array] == ["WireRecord", "WireRecord", "Reject"]
+    assert [i.position for i in array] == ["item 1", "item 2", "item 3"]
+    assert [array[0].input_format, array[1].input_format] == ["jsonl", "ninjs"]
+    single = only(read_bytes("one.json", b'{\n  "id": "a",\n  "body": "B"\n}\n'))
+    assert single.article_id == "a" and single.position == "offset 0"
+
+
+def test_json_file_holding_lines_is_read_per_line_even_with_bad_lines():
+    data = flat_line(id="a", headline="A") + b"{broken\n" + flat_line(id="c", headline="C")
+    items = read_bytes("lines.json", data)
+    assert [type(i).__name__ for i in items] == ["WireRecord", "Reject", "WireRecord"]
+    assert items[1].position == "line 2"
+    # broken first line, still mostly lines: per-line items, not one file reject
+    items = read_bytes("lines.json", b"{broken\n" + flat_line(id="b", headline="B")
+                       + flat_line(id="c", headline="C"))
+    assert [type(i).__name__ for i in items] == ["Reject", "WireRecord", "WireRecord"]
+
+
+def test_unparseable_json_document_is_one_reject():
+    reject = only(read_bytes("x.json", b'{\n  "uri": "urn:x",\n  "headline": "H",\n}\n'))
+    assert isinstance(reject, Reject) and "invalid JSON" in reject.reason
+    assert "line 4" in reject.reason
+
+
+def test_overlong_line_is_rejected_and_reading_continues(monkeypatch):
+    monkeypatch.setattr(jsonlines, "MAX_LINE_BYTES", 100)
+    data = flat_line(id="big", body="x" * 500) + flat_line(id="small", headline="S")
+    big, small = read_bytes("x.jsonl", data)
+    assert isinstance(big, Reject) and "longer than" in big.reason
+    assert isinstance(small, WireRecord) and small.position == "line 2"
+
+
+def test_raw_is_bounded():
+    record = only(read_bytes("x.jsonl", flat_line(id="a", body="word " * 5000)))
+    assert len(record.body) == 25000
+    assert len(record.raw) == RAW_MAX_CHARS
+    reject = only(read_bytes("x.jsonl", b'{"id": 1, "body": "' + b"y" * 9000 + b'"}'))
+    assert reject.raw_truncated and reject.raw_length > RAW_MAX_CHARS
+
+
+def test_schema_file_is_valid_draft_2020_12():
+    schema = flat.validator().schema
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+# ---------------------------------------------------------------- streams
+
+def test_gzip_stream_is_read_line_by_line(tmp_path):
+    noise = random.Random(7)  # incompressible bodies, so the file is large compressed
+    lines = [flat_line(id=f"s{n}", headline=f"H{n}", body=noise.randbytes(100).hex())
+             for n in range(2000)]
+    path = tmp_path / "big.jsonl.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b"".join(lines))
+    raw = OneShotStream(path.read_bytes())
+    with gzip.GzipFile(fileobj=io.BufferedReader(raw), mode="rb") as fh:
+        items = iter_file(str(path), fh, INGESTED)
+        first = next(items)
+        assert first.article_id == "s0" and first.position == "line 1"
+        assert raw.bytes_read < len(path.read_bytes())  # not read to the end
+        rest = list(items)
+    assert len(rest) == 1999 and all(isinstance(i, WireRecord) for i in rest)
+    assert rest[-1].position == "line 2000"
+
+
+def test_truncated_gzip_keeps_good_records_and_reports_the_break():
+    data = gzip.compress(b"".join(flat_line(id=f"s{n}", headline="H", body="b" * 100)
+                                  for n in range(3000)))
+    with gzip.GzipFile(fileobj=io.BytesIO(data[: len(data) // 2])) as fh:
+        items = list(iter_file("cut.jsonl.gz", fh, None))
+    assert len(records(items)) > 100
+    last = items[-1]
+    assert isinstance(last, Reject) and "could not be read" in last.reason
+    assert last.position.startswith("after line")
+
+
+def test_still_compressed_file_is_one_reject():
+    reject = only(read_bytes("wire.jsonl", gzip.compress(flat_line(id="a", headline="H"))))
+    assert "gzip-compressed" in reject.reason
+
+
+# ---------------------------------------------------------------- plain text
+
+def test_text_with_front_matter():
+    record = only(read_fixture("text/with-front-matter.txt"))
+    assert record.input_format == "text" and record.body_format == "text"
+    assert record.article_id == "exw-20240311-0420"
+    assert record.source == "Example Wire" and record.byline == "Jon Sigurdsson"
+    assert record.published_at == "2024-03-11T11:05:00Z" and record.version == 2
+    assert record.url == "https://wire.example.com/world/volcano-iceland"
+    assert record.language == "en"
+    assert record.headline == "Volcano erupts again on Iceland's Reykjanes peninsula"
+    assert record.body.startswith("GRINDAVIK, Iceland (Example Wire) - A volcano on Iceland's Reykjanes\npeninsula")
+    assert record.body.endswith("as a precaution.\n")
+
+
+def test_text_without_front_matter_uses_file_stem_as_id():
+    record = only(read_fixture("text/20240311-library-reopens.txt"))
+    assert record.article_id == "20240311-library-reopens"
+    assert record.headline == "Central library reopens after two-year renovation"
+    assert record.body.startswith("The city's central library")
+
+
+def test_text_stem_ignores_compression_suffix():
+    record = only(read_bytes("/drop/story-17.txt.gz", b"Headline\n\nBody"))
+    assert record.article_id == "story-17"
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("empty.txt", b"", "empty file"),
+    ("blank.txt", b"  \n\t\n", "empty file"),
+    ("nul.txt", b"Headline\x00\x00\x00body", "binary file, not a news record"),
+    ("junk.txt", bytes(range(256)) * 4, "binary file, not a news record"),
+    ("fm.txt", b"---\nid: x\nthis is not a field\n---\nHeadline\n", "front matter line 3"),
+    ("fm.txt", b"---\nid: x\nversion: two\n---\nHeadline\n", "'version'"),
+    ("fm.txt", b"---\nid: x\n---\n\n\n", "no text after the front matter"),
+])
+def test_text_rejects(name, data, words):
+    reject = only(read_bytes(name, data))
+    assert isinstance(reject, Reject) and words in reject.reason
+
+
+def test_text_starting_with_a_rule_but_no_closing_rule_is_not_front_matter():
+    record = only(read_bytes("rule.txt", b"---\nHeadline after a rule\n\nBody\n"))
+    assert record.headline == "---"
+
+
+# ---------------------------------------------------------------- detection
+
+@pytest.mark.parametrize("path, kind", [
+    ("a.jsonl", "jsonl"), ("a.ndjson", "jsonl"), ("a.JSONL.gz", "jsonl"),
+    ("a.json", "json"), ("a.xml", "xml"), ("a.rss", "rss"), ("a.rdf", "rss"),
+    ("a.atom", "atom"), ("a.txt", "text"), ("a.txt.bz2", "text"), ("a.dat", None),
+    ("noext", None),
+])
+def test_kind_from_extension(path, kind):
+    assert detect.from_extension(path) == kind
+
+
+@pytest.mark.parametrize("prefix, kind", [
+    (b'  {"id": 1}', "json"), (b"\xef\xbb\xbf[1]", "json"), (b"<?xml?><rss/>", "xml"),
+    (b"Headline\nbody", "text"), (b"\x00\x01\x02", "binary"), (b"", "empty"),
+    (b"\n  \n", "empty"),
+])
+def test_sniff(prefix, kind):
+    assert detect.sniff(prefix) == kind
+
+
+@pytest.mark.parametrize("prefix, root", [
+    (b'<?xml version="1.0"?>\n<!-- <rss> in a comment -->\n<feed xmlns="x">', "feed"),
+    (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="r">', "RDF"),
+    (b'<!DOCTYPE x [<!ENTITY a "<rss>">]><newsMessage>', "newsMessage"),
+])
+def test_xml_root(prefix, root):
+    assert detect.xml_root(prefix) == root
+
+
+def test_unknown_extensions_are_sniffed():
+    ninjs_doc = (FIXTURES / "ninjs/rates-3x.json").read_bytes()
+    assert only(read_bytes("inbox/0001.dat", ninjs_doc)).input_format == "ninjs"
+    rss = (FIXTURES / "feeds/rss20.rss").read_bytes()
+    assert {i.input_format for i in read_bytes("inbox/0002", rss)} == {"rss"}
+    atom_as_xml = (FIXTURES / "feeds/newswire.atom").read_bytes()
+    assert {i.input_format for i in read_bytes("inbox/0003.xml", atom_as_xml)} == {"atom"}
+    newsml_doc = (FIXTURES / "newsml/newsitem-xhtml.xml").read_bytes()
+    assert only(read_bytes("inbox/0004.bin", newsml_doc)).input_format == "newsml"
+    assert only(read_bytes("inbox/0005", b"Headline\n\nBody")).input_format == "text"
+    assert "binary" in only(read_bytes("inbox/0006", b"\x00\xff" * 100)).reason
+
+
+# ---------------------------------------------------------------- payloads
+
+@pytest.mark.parametrize("relative, fmt", [
+    ("ninjs/quake-v1.json", "ninjs"), ("newsml/newsitem-xhtml.xml", "newsml"),
+    ("text/with-front-matter.txt", "text"),
+])
+def test_parse_payload_sniffs_single_records(relative, fmt):
+    data = (FIXTURES / relative).read_bytes()
+    record = only(list(parse_payload(data, "projects/p/subscriptions/wire", "message 42", INGESTED)))
+    assert record.input_format == fmt
+    assert (record.origin, record.position, record.ingested_at) == (
+        "projects/p/subscriptions/wire", "message 42", INGESTED)
+
+
+def test_parse_payload_with_several_records_numbers_them():
+    data = (FIXTURES / "newsml/newsmessage-two-items.xml").read_bytes()
+    items = list(parse_payload(data, "sub", "message 7", None))
+    assert [i.position for i in items] == ["message 7 / item 1", "message 7 / item 2"]
+    flat_record = only(list(parse_payload(b'{"id": "a", "body": "B"}', "sub", "m", None)))
+    assert flat_record.input_format == "jsonl"
+
+
+def test_parse_payload_text_without_id_gets_a_stable_content_id():
+    one = only(list(parse_payload(b"Headline\n\nBody", "sub", "m1", None)))
+    two = only(list(parse_payload(b"Headline\n\nBody", "sub", "m2", None)))
+    other = only(list(parse_payload(b"Other\n\nBody", "sub", "m3", None)))
+    assert one.article_id == two.article_id != other.article_id
+    assert one.article_id.startswith("text-")
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty"), (b"\x00\x01\x02\x03", "binary"), (b'{"id": ', "invalid JSON"),
+    (b"<newsItem", "malformed XML"),
+])
+def test_parse_payload_rejects(data, words):
+    reject = only(list(parse_payload(data, "sub", "m", None)))
+    assert isinstance(reject, Reject) and words in reject.reason
+    assert reject.position == "m"
+
+
+# ---------------------------------------------------------------- mixed drop
+
+def test_mixed_drop_matches_expected_md():
+    items = []
+    for path in sorted((FIXTURES / "mixed").iterdir()):
+        if path.suffix != ".md":
+            with open(path, "rb") as fh:
+                items.extend(iter_file(str(path), fh, INGESTED))
+    assert not rejects(items)
+    assert len(items) == 12
+    ids = {i.article_id for i in items}
+    assert len(ids) == 10
+    canceled = {i.article_id for i in items if i.status == "canceled"}
+    assert canceled == {"https://ninjs.example-wire.com/newsitems/20240311-ferry-aground"}
+    versions = {}
+    for i in items:
+        versions.setdefault(i.article_id, []).append(i.version)
+    assert sorted(v for v in versions.values() if len(v) > 1) == [[1, 2], [1, 2]]
+    assert {i.input_format for i in items} == {"ninjs", "newsml", "rss", "atom"}
+
+
+# ---------------------------------------------------------------- properties
+
+def test_formats_constant_covers_every_record():
+    items = []
+    for path in sorted(FIXTURES.glob("*/*")):
+        if path.suffix != ".md":
+            items.extend(read_fixture(str(path.relative_to(FIXTURES))))
+    assert set(FORMATS) == {"jsonl", "ninjs", "newsml", "rss", "atom", "text"}
+    assert {i.input_format for i in records(items)} == set(FORMATS)
+    assert all(i.ingested_at == INGESTED for i in records(items))
+
+
+EXTENSIONS = ["a.jsonl", "a.json", "a.xml", "a.rss", "a.atom", "a.txt", "a.bin", "noext"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(EXTENSIONS),
+       data=st.one_of(
+           st.binary(max_size=600),
+           st.text(max_size=300).map(str.encode),
+           st.lists(st.sampled_from([b"{", b"}", b"[", b"]", b'"id"', b":", b",", b"\n",
+                                     b"<", b">", b"rss", b"newsItem", b"---", b"\x00",
+                                     b'"uri"', b"1", b"&lol;", b"<!DOCTYPE x [", b"]>"]),
+                    max_size=40).map(b"".join)))
+def test_iter_file_never_raises_on_arbitrary_bytes(name, data):
+    items = list(iter_file(name, io.BytesIO(data), INGESTED))
+    assert all(isinstance(i, (WireRecord, Reject)) for i in items)
+    for item in items:
+        if isinstance(item, WireRecord):
+            assert item.input_format in FORMATS and item.article_id
+            assert item.ingested_at == INGESTED
+        else:
+            assert item.stage == "read" and item.reason
+            assert "wiredesk bug" not in item.reason, item.reason
+    payload = list(parse_payload(data, "sub", "m", None))
+    assert all(isinstance(i, (WireRecord, Reject)) for i in payload)
+    assert not any("wiredesk bug" in getattr(i, "reason", "") for i in payload)
+
+
+_GOOD = st.builds(lambda n, h: json.dumps({"id": f"id-{n}", "headline": h}).encode(),
+                  st.integers(0, 10**6), st.text(min_size=1, max_size=20).filter(str.strip))
+_BAD = st.binary(min_size=1, max_size=40).filter(
+    lambda b: b"\n" not in b and b"\r" not in b and b.strip()
+    and detect.compressed_kind(b) is None)  # a compressed file is one reject
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(_GOOD, _BAD), max_size=30))
+def test_every_non_blank_json_line_yields_exactly_one_item(lines):
+    items = read_bytes("p.jsonl", b"\n".join(lines) + b"\n")
+    expected = [n for n, line in enumerate(lines, start=1) if line.strip()]
+    # a line of only whitespace in the decoded sense is blank, not a record
+    decoded_blank = {n for n, line in enumerate(lines, start=1)
+                     if not line.decode("utf-8-sig", "replace").strip()}
+    assert [i.position for i in items] == [f"line {n}" for n in expected
+                                           if n not in decoded_blank]
