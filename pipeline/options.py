@@ -5,7 +5,7 @@ Everything Beam knows (``--runner``, ``--direct_num_workers``, ``--project``,
 """
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -13,8 +13,8 @@ from schemas.records import RAW_MAX_CHARS
 
 
 def default_input() -> str:
-    """The packaged sample stories (``seeds/*.txt``)."""
-    return str(resources.files("seeds").joinpath("*.txt"))
+    """The packaged sample stories (``seeds/*.txt``), installed beside this package."""
+    return str(Path(__file__).resolve().parent.parent / "seeds" / "*.txt")
 
 
 class WiredeskOptions(PipelineOptions):

@@ -1,0 +1,40 @@
+"""build_pipeline under TestPipeline: stage outputs and the no-loss identity."""
+import json
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.build import build_pipeline
+
+
+def count(pcoll, label):
+    return pcoll | f"Count{label}" >> beam.combiners.Count.Globally()
+
+
+def test_build_pipeline_outputs_and_identity(tmp_path):
+    src = tmp_path / "wire.jsonl"
+    rows = [
+        {"id": "s1", "source": "AP", "headline": "Quake hits coast", "body": "WASHINGTON (AP) - A strong quake hit.",
+         "published_at": "2019-05-15T08:00:00+02:00", "version": 1},
+        {"id": "s1", "source": "AP", "headline": "Quake hits coast, 3 dead", "body": "A strong quake hit. Three died.",
+         "published_at": "2019-05-15T08:00:00+02:00", "version": 2},
+        {"id": "s2", "source": "AP", "headline": "Bad date", "body": "text", "published_at": "yesterday"},
+    ]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
+    options = PipelineOptions(["--input", str(src)])
+    with TestPipeline(options=options) as p:
+        out = build_pipeline(p, options, output_dir="")
+        assert_that(out["articles"] | beam.Map(lambda a: (a.article_id, a.version, a.published_at, a.dateline)),
+                    equal_to([("s1", 2, "2019-05-15T06:00:00Z", None)]), label="current version in UTC")
+        assert_that(out["rejects"] | beam.Map(lambda r: r.stage), equal_to(["read", "normalize"]),
+                    label="one reject per stage")
+        assert_that(out["superseded"] | beam.Map(lambda s: (s.article_id, s.version)), equal_to([("s1", 1)]),
+                    label="superseded version")
+        read = (out["records"], out["read_rejects"]) | "ReadAll" >> beam.Flatten()
+        left = count(read, "Read")
+        right = ((out["articles"], out["rejects"], out["superseded"]) | "Outcomes" >> beam.Flatten()
+                 | "CountOutcomes" >> beam.combiners.Count.Globally())
+        assert_that((left, right) | "Both" >> beam.Flatten() | beam.combiners.ToList()
+                    | beam.Map(lambda ns: ns[0] == ns[1]), equal_to([True]), label="records read = outcomes")
