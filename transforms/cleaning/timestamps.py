@@ -1,0 +1,109 @@
+"""Timestamp normalization: everything stored as RFC 3339 UTC with a "Z".
+
+A fixed, lexically sortable string form ("2019-05-15T10:00:00Z", microseconds
+only when non-zero) lets Parquet partitioning and dedup windows compare
+timestamps from different feeds without timezone handling downstream.
+
+Parsing is a strict regex over the ISO 8601 calendar forms instead of
+``datetime.fromisoformat`` because the latter's accepted grammar differs
+between Python 3.10 and 3.11+, and this must behave the same on every worker.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+__all__ = ["parse_timestamp", "format_utc"]
+
+_ISO = re.compile(
+    r"""
+    (?P<year>\d{4})-?(?P<month>\d{2})-?(?P<day>\d{2})
+    (?:
+        [T\ ]
+        (?P<hour>\d{2})
+        (?::?(?P<minute>\d{2})
+            (?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?
+        )?
+        \s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?
+    )?
+    """,
+    re.VERBOSE | re.IGNORECASE | re.ASCII,
+)
+# RFC 822/2822 dates as found in RSS <pubDate>: "Wed, 15 May 2019 10:00:00 GMT".
+_RFC2822_HINT = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
+
+
+def format_utc(moment: datetime) -> str:
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC."""
+    utc = moment.astimezone(timezone.utc)
+    text = (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+    )
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}"
+    return text + "Z"
+
+
+def _offset(tz: str | None) -> timezone:
+    """UTC offset for a "Z"/"+hh:mm"/"+hhmm"/"+hh" suffix; naive means UTC."""
+    if tz is None or tz.upper() == "Z":
+        return timezone.utc
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if minutes > 59:
+        raise ValueError(f"invalid UTC offset {tz!r}")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _from_iso(match: re.Match) -> datetime:
+    g = match.groupdict()
+    hour = int(g["hour"] or 0)
+    minute = int(g["minute"] or 0)
+    second = int(g["second"] or 0)
+    micro = int((g["fraction"] or "0")[:6].ljust(6, "0"))
+    extra = timedelta()
+    # ISO 8601 "24:00:00" is the end of the day; RFC 3339 allows leap second 60.
+    if hour == 24 and minute == second == micro == 0:
+        hour, extra = 0, timedelta(days=1)
+    if second == 60:
+        second, extra = 59, timedelta(seconds=1)
+    moment = datetime(
+        int(g["year"]), int(g["month"]), int(g["day"]),
+        hour, minute, second, micro, tzinfo=_offset(g["tz"]),
+    )
+    return moment + extra
+
+
+def parse_timestamp(value: str) -> str:
+    """Parse an ISO 8601 / RFC 3339 timestamp and return it in UTC.
+
+    Accepts "Z" or numeric offsets, fractional seconds (truncated to
+    microseconds), basic or extended format, "T" or space separator, a
+    date-only value (midnight UTC) and naive times (taken as UTC). RFC 2822
+    dates from RSS are also accepted. Output round-trips:
+    ``parse_timestamp(parse_timestamp(x)) == parse_timestamp(x)``.
+
+    Raises ValueError naming the offending value for anything else.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"timestamp must be a string, got {type(value).__name__}")
+    text = value.strip()
+    try:
+        match = _ISO.fullmatch(text)
+        if match:
+            return format_utc(_from_iso(match))
+        if _RFC2822_HINT.match(text):
+            moment = parsedate_to_datetime(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            return format_utc(moment)
+    except (ValueError, OverflowError, TypeError, IndexError) as exc:
+        raise ValueError(f"invalid timestamp {value!r}: {exc}") from None
+    raise ValueError(
+        f"unrecognized timestamp {value!r}: expected ISO 8601 / RFC 3339 "
+        "such as '2019-05-15T10:00:00Z' or '2019-05-15'"
+    )
