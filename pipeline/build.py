@@ -1,6 +1,6 @@
 """``build_pipeline``: wires wiredesk's stages into a Beam pipeline.
 
-read -> normalize -> versions -> write. Returns every stage's outputs so tests
+read -> normalize -> versions -> near duplicates -> write. Returns every stage's outputs so tests
 (and other pipelines) can reach them.
 """
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Dict, Optional
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipeline.options import WiredeskOptions, input_paths
+from pipeline.options import WiredeskOptions, dedup_config, input_paths
+from transforms.near_duplicates import NearDuplicates
 from transforms.normalize import Normalize
 from transforms.read import ReadWire
 from transforms.versions import ResolveVersions
@@ -30,6 +31,7 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
     read = p | "Read" >> ReadWire(input_paths(options), wd.raw_max_chars)
     normalized = read["records"] | "Normalize" >> Normalize(wd.raw_max_chars)
     versions = normalized["articles"] | "Versions" >> ResolveVersions()
+    deduped = versions["articles"] | "NearDuplicates" >> NearDuplicates(dedup_config(options))
 
     rejects = (read["rejects"], normalized["rejects"]) | "AllRejects" >> beam.Flatten()
     outputs = {
@@ -37,15 +39,17 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
         "read_rejects": read["rejects"],
         "normalize_rejects": normalized["rejects"],
         "rejects": rejects,
-        "articles": versions["articles"],
+        "versions": versions["articles"],
+        "articles": deduped["articles"],
+        "duplicates": deduped["duplicates"],
         "superseded": versions["superseded"],
     }
     if base:
-        for table in ("articles", "rejects", "superseded"):
+        for table in ("articles", "rejects", "superseded", "duplicates"):
             outputs[f"written_{table}"] = outputs[table] | f"Write[{table}]" >> WriteTable(
                 base, table, SORT_KEYS[table], wd.shards_per_partition)
         outputs["counts"] = {
             name: outputs[name]
-            for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded")
+            for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded", "duplicates")
         } | "Counts" >> WriteCounts(base)
     return outputs

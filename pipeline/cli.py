@@ -22,6 +22,7 @@ def format_summary(result) -> str:
         f"  rejects       {c['rejects']:>8}  (read {c['rejects_by_stage']['read']}, "
         f"normalize {c['rejects_by_stage']['normalize']})",
         f"  superseded    {c['superseded']:>8}",
+        f"  duplicates    {c['duplicates']:>8}  (copies pointing to a canonical article)",
         f"  balanced      {'yes' if m['balanced'] else 'NO: records were lost, please report this'}",
     ]
     if result.metrics:
@@ -30,7 +31,16 @@ def format_summary(result) -> str:
     return "\n".join(lines)
 
 
+class _QuietOptionalExtras(logging.Filter):
+    """Beam warns on import when the optional GCP client libraries are absent;
+    wiredesk only needs them for gs:// and Dataflow (the `gcp` extra)."""
+
+    def filter(self, record):
+        return not record.getMessage().startswith("apitools not found")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    logging.getLogger().addFilter(_QuietOptionalExtras())
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog="wiredesk", description="News wire stories in; clean, deduplicated, event-grouped Parquet out.")

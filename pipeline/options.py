@@ -38,6 +38,12 @@ class WiredeskOptions(PipelineOptions):
             "--source_priority", default="",
             help="Comma-separated sources, most trusted first: breaks ties when choosing a story's canonical copy.")
         parser.add_argument(
+            "--jaccard_threshold", type=float, default=0.8,
+            help="Near duplicates: estimated Jaccard similarity of word 5-shingles at least this.")
+        parser.add_argument(
+            "--containment_threshold", type=float, default=0.9,
+            help="Trimmed republications: share of the shorter body's shingles found in the longer at least this.")
+        parser.add_argument(
             "--run_id", default=None,
             help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
 
@@ -45,3 +51,14 @@ class WiredeskOptions(PipelineOptions):
 def input_paths(options: PipelineOptions) -> list[str]:
     paths = options.view_as(WiredeskOptions).input
     return list(paths) if paths else [default_input()]
+
+
+def dedup_config(options: PipelineOptions):
+    """The DedupConfig shared by every near-duplicate step, from the options."""
+    from transforms.minhash import DedupConfig
+
+    wd = options.view_as(WiredeskOptions)
+    priority = tuple(s.strip() for s in (wd.source_priority or "").split(",") if s.strip())
+    return DedupConfig(jaccard_threshold=wd.jaccard_threshold,
+                       containment_threshold=wd.containment_threshold,
+                       source_priority=priority)

@@ -115,7 +115,8 @@ def test_mixed_wire_formats_in_one_run(tmp_path, run_cli):
     assert articles.column("status").to_pylist().count("canceled") == 1
     m = manifest(out)
     assert m["counts"] == {"records_read": 12, "articles": 10, "rejects": 0,
-                           "rejects_by_stage": {"read": 0, "normalize": 0}, "superseded": 2}
+                           "rejects_by_stage": {"read": 0, "normalize": 0}, "superseded": 2,
+                           "duplicates": 0}
     assert m["balanced"]
 
 
@@ -138,3 +139,35 @@ def test_ecbplus_gives_982_articles(tmp_path, run_cli):
     code, printed = run_cli("--input", SHARED / "data/ecbplus/articles.jsonl", "--output", out)
     assert code == 0, printed
     assert manifest(out)["counts"]["articles"] == 982
+
+
+def test_copies_point_to_their_canonical(tmp_path, run_cli):
+    """A re-headlined, wrapped copy, a lightly edited copy and a trimmed republication of one story."""
+    story = [f"Sentence number {i} of the council report says the river {w} rose by {i} metres overnight."
+             for i, w in enumerate(["north", "south", "east", "west", "upper", "lower", "old", "new", "main",
+                                    "little", "grand", "black"])]
+    original = {"id": "orig", "source": "AP", "headline": "River rises", "body": "\n\n".join(story),
+                "published_at": "2019-05-15T08:00:00Z"}
+    rehead = {"id": "copy", "source": "Partner", "headline": "Flood fears as river rises",
+              "body": "LONDON (Reuters) - " + "\n\n".join(story) + "\n\n(Reporting by A. Writer; Editing by B. Editor)",
+              "published_at": "2019-05-15T09:00:00Z"}
+    edited_story = [s.replace("overnight", "during the night") if i % 4 == 0 else s for i, s in enumerate(story)]
+    edited = {"id": "edit", "source": "Wire", "headline": "River rises", "body": "\n\n".join(edited_story),
+              "published_at": "2019-05-15T09:30:00Z"}
+    trimmed = {"id": "trim", "source": "Blog", "headline": "River", "body": "\n\n".join(story[:7]),
+               "published_at": "2019-05-15T10:00:00Z"}
+    other = {"id": "other", "source": "AP", "headline": "Election called",
+             "body": "The prime minister called an early election for June after weeks of talks. " * 3,
+             "published_at": "2019-05-15T10:00:00Z"}
+    src = tmp_path / "wire.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in (trimmed, other, rehead, edited, original)))
+    out = tmp_path / "out"
+    assert run_cli("--input", src, "--output", out)[0] == 0
+    arts = read_table(out, "articles")
+    links = dict(zip(arts.column("article_id").to_pylist(), arts.column("duplicate_of").to_pylist()))
+    assert links == {"orig": None, "copy": "orig", "edit": "orig", "trim": "orig", "other": None}
+    dups = read_table(out, "duplicates").to_pylist()
+    kinds = {d["article_id"]: d["kind"] for d in dups}
+    # The wrapper (dateline, credit) is removed by normalization: the copy is then exact.
+    assert kinds == {"copy": "exact", "edit": "near", "trim": "contained"}
+    assert manifest(out)["counts"]["duplicates"] == 3

@@ -5,7 +5,8 @@ with its explicit schema from ``schemas.tables``. Rows are keyed by
 (partition, shard), grouped, sorted and written one file per group, so no step
 holds a whole table, and the same input gives byte-for-byte the same rows.
 ``dt`` is the date of ``published_at``, else of ``ingested_at``, else Hive's
-default partition.
+default partition; the duplicates table, whose rows have no time, is not
+partitioned.
 """
 from __future__ import annotations
 
@@ -28,8 +29,14 @@ DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 COMPRESSION = "zstd"
 
 
-def partition_of(record) -> str:
-    """dt= value of a record: date of published_at, else of ingested_at."""
+def partition_of(record):
+    """dt= value of a record: date of published_at, else of ingested_at.
+
+    None for tables whose rows have no time at all (duplicates): written
+    unpartitioned.
+    """
+    if not hasattr(record, "ingested_at"):
+        return None
     for field in ("published_at", "ingested_at"):
         value = getattr(record, field, None)
         if value:
@@ -90,7 +97,8 @@ class WritePartitionFn(beam.DoFn):
     def process(self, element, window=beam.DoFn.WindowParam):
         (dt, shard), records = element
         table = to_table(records, tables.TABLES[self.table], self.sort_key)
-        path = FileSystems.join(self.base, self.table, f"dt={dt}", part_name(shard, window))
+        parts = [self.base, self.table] + ([f"dt={dt}"] if dt is not None else []) + [part_name(shard, window)]
+        path = FileSystems.join(*parts)
         with FileSystems.create(path) as fh:
             pq.write_table(table, fh, compression=COMPRESSION)
         self.rows.inc(table.num_rows)
