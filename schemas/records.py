@@ -87,6 +87,16 @@ class Reject(NamedTuple):
     ingested_at: Optional[str] = None
 
 
+class Entity(NamedTuple):
+    """A named entity spaCy found in an article."""
+
+    text: str
+    #: spaCy label: PERSON, ORG, GPE, LOC, NORP, EVENT, DATE, ...
+    label: str
+    #: Normalized form used to compare mentions ("the U.S." -> "u.s.").
+    norm: str
+
+
 class Article(NamedTuple):
     """A normalized story: the unit every later stage works on."""
 
@@ -123,6 +133,9 @@ class Article(NamedTuple):
     duplicate_of: Optional[str]
     #: Event this story reports.
     event_id: Optional[str]
+    #: Named entities of the story (of its canonical copy for a duplicate);
+    #: None until the entities stage has run.
+    entities: Optional[List[Entity]] = None
 
 
 class Superseded(NamedTuple):
@@ -142,7 +155,7 @@ class Superseded(NamedTuple):
     ingested_at: Optional[str] = None
 
 
-for _record in (WireRecord, Reject, Article, Superseded):
+for _record in (WireRecord, Reject, Entity, Article, Superseded):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
 
 

