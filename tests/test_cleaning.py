@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from transforms.cleaning import (
     Cleaned,
     clean_article,
+    clean_line,
     content_hash,
     detect_language,
     extract_credits,
@@ -333,6 +334,30 @@ def test_story_lines_mentioning_support_or_share_stay(line):
     assert strip_boilerplate(body) == normalize_text(body)
 
 
+@pytest.mark.parametrize("body, expected", [
+    # feed excerpt with its "Continue reading" link glued to the last sentence
+    ('The board named an interim leader. Continue reading \u00bb', "The board named an interim leader."),
+    ("The board named an interim leader. [...] Read more...", "The board named an interim leader."),
+    ("First part.\n\nContinue reading", "First part."),
+    # WordPress feed footer
+    ("The council voted.\n\nThe post Council approves road diet appeared first on Metro Gazette.",
+     "The council voted."),
+    ("The council voted.\n\nThe post Ex-mayor A. Smith wins appeal appeared first on news.example.com.",
+     "The council voted."),
+])
+def test_feed_trailers_are_cut(body, expected):
+    assert strip_boilerplate(body) == expected
+
+
+@pytest.mark.parametrize("body", [
+    "He urged residents to keep reading.",
+    "Critics said people should read more.",
+    "The post office closed early and staff appeared first on the scene, police said. More later.",
+])
+def test_story_sentences_like_feed_trailers_stay(body):
+    assert strip_boilerplate(body) == body
+
+
 # -------------------------------------------------------------------- seeds
 
 
@@ -430,6 +455,52 @@ def test_clean_article_stays_linear_on_pathological_bodies(body):
     start = time.perf_counter()
     clean_article("h", body, "text")
     assert time.perf_counter() - start < 15  # ~0.3 s each; quadratic would take minutes
+
+
+@pytest.mark.parametrize("headline, body, fmt, expected_headline, expected_body", [
+    # a plain-text field written with HTML character references (ninjs body_text, flat JSON)
+    ("AT&amp;T and Verizon&#8217;s deal", "Regulators approved AT&amp;T&#8217;s plan&nbsp;on Monday.\n\nMore.",
+     "text", "AT&T and Verizon's deal", "Regulators approved AT&T's plan on Monday.\n\nMore."),
+    # a headline with tags, whatever the body's format
+    ("Verizon's <em>joint</em> deal", "Plain body.", "text", "Verizon's joint deal", "Plain body."),
+    # HTML escaped twice (common in feeds): decoded and stripped completely
+    ("Q&amp;amp;A", "&lt;p&gt;One &amp;amp; two&lt;/p&gt;&lt;script&gt;track()&lt;/script&gt;&lt;p&gt;Three&lt;/p&gt;",
+     "html", "Q&A", "One & two\n\nThree"),
+    # escaped markup in a plain-text body keeps its paragraphs
+    ("H", "First &lt;b&gt;bold&lt;/b&gt; line\nsecond line\n\nNext para", "text",
+     "H", "First bold line\nsecond line\n\nNext para"),
+    # what is not markup stays
+    ("Profits < 5% at R&D unit", "AT&T said 3 < 4 and &bogus; stays.", "text",
+     "Profits < 5% at R&D unit", "AT&T said 3 < 4 and &bogus; stays."),
+])
+def test_clean_article_leaves_no_markup_or_references(headline, body, fmt, expected_headline, expected_body):
+    cleaned = clean_article(headline, body, fmt)
+    assert (cleaned.headline, cleaned.body) == (expected_headline, expected_body)
+    _assert_fixed_point(cleaned)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("By Dana O&#8217;Neil", "By Dana O'Neil"),
+    (" <b>Jane</b>\n Doe ", "Jane Doe"),
+    ("   ", None),
+    (None, None),
+])
+def test_clean_line(value, expected):
+    assert clean_line(value) == expected
+    assert clean_line(expected) == expected
+
+
+_ESCAPED_PIECES = st.lists(st.one_of(
+    st.sampled_from(["&amp;", "amp;", "lt;", "gt;", "&lt;", "&gt;", "<p>", "</p>", "<b>", "&#38;", "&#x26;",
+                     "\n\n", "\n", "<script>", "</script>", "&nbsp;", "#8217;", "&", "<", ">", "\uff06",
+                     "<a href='x'>", "WASHINGTON (AP) - "]),
+    st.text(max_size=5)), max_size=30).map("".join)
+
+
+@PROPERTY
+@given(st.one_of(st.none(), _ESCAPED_PIECES), _ESCAPED_PIECES, st.sampled_from(["text", "html"]))
+def test_clean_article_is_fixed_point_on_escaped_markup(headline, body, fmt):
+    _assert_fixed_point(clean_article(headline, body, fmt))
 
 
 def test_clean_article_empty_and_bad_format():
@@ -536,6 +607,23 @@ def test_parse_timestamp(value, expected):
                                    "0001-01-01T00:00:00+01:00", "15/05/2019", "\uff12\uff10\uff11\uff19-05-15", None, 1557914400])
 def test_parse_timestamp_rejects_with_clear_message(value):
     with pytest.raises(ValueError, match="timestamp"):
+        parse_timestamp(value)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("Thu, 16 May 2024 07:45:00 CEST", "2024-05-16T05:45:00Z"),
+    ("Thu, 16 May 2024 09:00:00 BST", "2024-05-16T08:00:00Z"),
+    ("Thu, 16 May 2024 10:30:00 EDT", "2024-05-16T14:30:00Z"),
+    ("Thu, 16 May 2024 10:30:00 GMT", "2024-05-16T10:30:00Z"),
+    ("16 May 2024 20:00 aest", "2024-05-16T10:00:00Z"),
+])
+def test_parse_timestamp_zone_names(value, expected):
+    assert parse_timestamp(value) == expected
+
+
+@pytest.mark.parametrize("value", ["Thu, 16 May 2024 13:00:00 IST", "Thu, 16 May 2024 13:00:00 XYZ"])
+def test_parse_timestamp_unknown_zone_name_is_an_error_not_utc(value):
+    with pytest.raises(ValueError, match="time zone"):
         parse_timestamp(value)
 
 

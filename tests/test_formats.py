@@ -169,6 +169,34 @@ def test_ninjs_rejects_say_what_is_wrong(obj, words):
     assert reject.input_format == "ninjs" and reject.stage == "read"
 
 
+def test_ninjs_1x_byline_field_is_read():
+    record = only(read_fixture("ninjs/byline-entities-1x.json"))
+    assert record.byline == "Sam O'Hara"  # 1.x "byline", 2.x/3.x "by"
+    assert record.dateline == "Dallas"
+    # Escaped text is kept as published; normalize decodes it (test_cleaning).
+    assert record.body_format == "text" and "AT&amp;T" in record.body
+
+
+def test_ninjs_by_wins_over_byline():
+    record = only(read_bytes("x.json", json.dumps(
+        {"uri": "urn:x", "headline": "H", "by": "New Name", "byline": "Old Name"}).encode()))
+    assert record.byline == "New Name"
+
+
+@pytest.mark.parametrize("kind", ["picture", "video", "audio", "graphic", "Picture"])
+def test_ninjs_media_objects_are_rejected(kind):
+    obj = json.loads((FIXTURES / "ninjs/picture-item.json").read_text())
+    reject = only(read_bytes("x.json", json.dumps(dict(obj, type=kind)).encode()))
+    assert isinstance(reject, Reject) and "media item" in reject.reason
+    assert reject.article_id == "urn:newsml:wire.example.com:20240311:photo-991"
+
+
+@pytest.mark.parametrize("kind", ["text", "composite", None])
+def test_ninjs_text_and_untyped_objects_are_read(kind):
+    record = only(read_bytes("x.json", json.dumps({"uri": "urn:x", "type": kind, "headline": "H"}).encode()))
+    assert isinstance(record, WireRecord)
+
+
 def test_ninjs_british_cancelled_spelling_is_normalized():
     record = only(read_bytes("x.json", json.dumps(
         {"uri": "urn:x", "headline": "H", "pubStatus": "Cancelled"}).encode()))
@@ -210,6 +238,47 @@ def test_newsml_news_message_yields_one_record_per_item():
     assert second.body.startswith("DHARAMSALA, India") and "\n\nSpinner" in second.body
     assert second.byline == "By Rahul Mehta" and second.language == "en-IN"
     assert "cricket-result" in second.raw and "wildfire" not in second.raw
+
+
+def test_newsml_nitf_body_is_body_content_only():
+    record = only(read_fixture("newsml/nitf-body-head.xml"))
+    assert record.body_format == "html"
+    # body.head repeats headline, byline and dateline: not story text.
+    assert record.body.startswith("<block") and "<hl1" not in record.body
+    assert "Felicia Fonseca" not in record.body and "No injuries" in record.body
+    assert record.byline == "By Felicia Fonseca"  # NITF byline: no creator/by given
+    assert record.dateline == "FLAGSTAFF, Ariz."  # NITF dateline: no located given
+
+
+def test_newsml_main_headline_whatever_the_role_scheme_alias():
+    record = only(read_fixture("newsml/nitf-body-head.xml"))
+    assert record.headline == "Fire crews contain wildfire near Flagstaff"  # hltype:main
+
+
+def test_newsml_nitf_hedline_when_content_meta_has_no_headline():
+    doc = (FIXTURES / "newsml/nitf-body-head.xml").read_bytes()
+    doc = doc.replace(b"<headline", b"<slugline").replace(b"</headline>", b"</slugline>")
+    assert only(read_bytes("x.xml", doc)).headline == "Fire crews contain wildfire near Flagstaff"
+
+
+def test_newsml_dateline_element_and_media_item():
+    text, picture = read_fixture("newsml/newsmessage-dateline-picture.xml")
+    assert text.article_id == "tag:wire.example.com,2024:newsml_HOUSING"
+    assert text.byline == "By William Stone"
+    assert text.dateline == "LONDON, March 7"  # the agency in it is a credit
+    assert isinstance(picture, Reject) and picture.position == "item 2"
+    assert "picture item" in picture.reason and picture.article_id.endswith("PIC9")
+
+
+@pytest.mark.parametrize("dateline, located, expected", [
+    ("<dateline>PARIS, May 2 (AFP) -</dateline>", "", "PARIS, May 2"),
+    ("<dateline>Kyiv</dateline>", "<located><name>Ukraine</name></located>", "Kyiv"),
+    ("", "<located><name>Kyiv</name></located>", "Kyiv"),
+])
+def test_newsml_dateline_sources(dateline, located, expected):
+    doc = ('<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g"><contentMeta>'
+           f'{located}{dateline}<headline>H</headline></contentMeta></newsItem>').encode()
+    assert only(read_bytes("x.xml", doc)).dateline == expected
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -312,6 +381,31 @@ def test_feed_entry_without_id_or_link_is_rejected():
     assert isinstance(bad, Reject) and "neither an id/guid nor a link" in bad.reason
     assert bad.position == "entry 1" and bad.input_format == "rss"
     assert isinstance(good, WireRecord) and good.article_id == "g-2"
+
+
+def test_feed_dates_with_zone_names_are_converted_not_read_as_utc():
+    cest, bst, edt, ist = read_fixture("feeds/named-zones.rss")
+    assert cest.published_at == "2024-05-16T05:45:00Z"  # feedparser alone: 07:45Z
+    assert bst.published_at == "2024-05-16T08:00:00Z"
+    assert edt.published_at == "2024-05-16T14:30:00Z"
+    # IST is India, Ireland or Israel: kept raw so normalize rejects it with
+    # the value in the reason, instead of storing a guessed time.
+    assert ist.published_at == "Thu, 16 May 2024 13:00:00 IST"
+
+
+def test_atom_author_with_email_is_the_name():
+    record = only(read_fixture("feeds/author-email.atom"))
+    assert record.byline == "Priya Shah"
+
+
+def test_wordpress_feed_trailers_are_read_then_cleaned():
+    from transforms.cleaning import clean_article
+    excerpt, full = read_fixture("feeds/wordpress-excerpts.rss")
+    assert clean_article(excerpt.headline, excerpt.body, excerpt.body_format).body == (
+        "The school board on Sunday named Lorraine Okafor as interim leader of the district.")
+    assert clean_article(full.headline, full.body, full.body_format).body == (
+        "The council voted 5-2 on Tuesday to cut Elm Street from four lanes to two."
+        "\n\nConstruction starts in July.")
 
 
 def test_broken_feed_without_entries_is_one_reject():

@@ -62,3 +62,22 @@ def test_resolve_versions_transform(seed):
                     label="current versions")
         assert_that(out["superseded"] | beam.Map(lambda s: (s.article_id, s.version, s.superseded_by_version)),
                     equal_to([("a", 1, 2)]), label="superseded versions")
+
+
+def test_global_ids_identify_the_story_whatever_the_source_label():
+    """ninjs uri / NewsML guid: a version without copyrightholder is still the same story."""
+    uri = "urn:newsml:example.com:20240311:quake"
+    with TestPipeline() as p:
+        out = p | beam.Create([art(uri, source="Wire News", version=1, body="v1"),
+                               art(uri, source=None, version=2, body="v2"),
+                               art("1234", source="Feed A", body="a"), art("1234", source="Feed B", body="b")]) \
+            | ResolveVersions()
+        assert_that(out["articles"] | beam.Map(lambda a: (a.article_id, a.body)),
+                    equal_to([(uri, "v2"), ("1234", "a"), ("1234", "b")]), label="uri once, plain ids per source")
+
+
+def test_is_global_id():
+    from transforms.versions import is_global_id
+    assert is_global_id("urn:newsml:reuters.com:20190515:nL5N22R3OH")
+    assert is_global_id("https://ninjs.example.com/items/1") and is_global_id("tag:example.org,2019:1")
+    assert not is_global_id("1234") and not is_global_id("seed_001") and not is_global_id("AP: story")

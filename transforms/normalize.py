@@ -5,6 +5,9 @@ fields onto them and decides what makes a record invalid.
 """
 from __future__ import annotations
 
+import re
+from typing import Optional
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -22,6 +25,15 @@ STATUSES = {
     "cancelled": "canceled",
     "withheld": "withheld",
 }
+
+
+_BY = re.compile(r"^by\s+", re.IGNORECASE)
+
+
+def clean_byline(value) -> Optional[str]:
+    """One line of plain text, without the "By " that some formats keep."""
+    line = cleaning.clean_line(value)
+    return (_BY.sub("", line).strip() or None) if line else None
 
 
 class InvalidRecord(ValueError):
@@ -69,8 +81,8 @@ def to_article(rec: WireRecord) -> Article:
         headline_original=rec.headline,
         body=cleaned.body or "",
         body_original=rec.body,
-        byline=cleaning.normalize_text(rec.byline) if rec.byline else None,
-        dateline=cleaning.normalize_text(rec.dateline) if rec.dateline else cleaned.dateline,
+        byline=clean_byline(rec.byline),
+        dateline=cleaning.clean_line(rec.dateline) or cleaned.dateline,
         credit=cleaned.credit,
         language=language,
         language_detected=detected,

@@ -1,6 +1,10 @@
 """Versions stage: keep the current version of each story, the others as superseded.
 
-A story is identified by (source, article_id). The current version is the one
+A story is identified by its id alone when the id is globally unique by
+construction (a URI or URN such as a ninjs ``uri``, a NewsML-G2 ``guid`` or an
+Atom ``tag:`` id; they identify the story whatever source label a version
+carries), and by (source, id) otherwise (a flat feed's "1234" means nothing
+outside its feed). The current version is the one
 with the highest ``version``, then the latest version time, then the latest
 ingest time; the content hash breaks any remaining tie so the choice never
 depends on arrival order. A canceled or withheld current version stays an
@@ -8,6 +12,7 @@ article with its status: withdrawn stories are kept, never silently dropped.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, List, Tuple
 
 import apache_beam as beam
@@ -20,7 +25,17 @@ NAMESPACE = "wiredesk.versions"
 SUPERSEDED = "superseded"
 
 
+_GLOBAL_ID = re.compile(r"^[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
+
+
+def is_global_id(article_id: str) -> bool:
+    """True for URIs and URNs ("urn:newsml:...", "https://...", "tag:...")."""
+    return bool(_GLOBAL_ID.match(article_id))
+
+
 def story_key(article: Article) -> str:
+    if is_global_id(article.article_id):
+        return article.article_id
     return f"{article.source or ''}\x1f{article.article_id}"
 
 

@@ -4,7 +4,7 @@ The Beam ``Normalize`` transform calls :func:`clean_article` per story and the
 field-level helpers below; each lives in a small module of this package.
 """
 
-from .article import Cleaned, clean_article
+from .article import Cleaned, clean_article, clean_line
 from .boilerplate import strip_boilerplate
 from .credits import extract_credits
 from .dateline import split_dateline
@@ -16,6 +16,7 @@ from .timestamps import parse_timestamp
 __all__ = [
     "Cleaned",
     "clean_article",
+    "clean_line",
     "content_hash",
     "detect_language",
     "extract_credits",

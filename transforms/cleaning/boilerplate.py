@@ -5,7 +5,9 @@ Lines are classified independently into three kinds:
 
 * ``ISOLATED`` - a short line that is never story text wherever it appears
   ("Share this:", "Click to share on Twitter (Opens in new window)",
-  "Subscribe to our newsletter", "Read more: ..."); removed anywhere.
+  "Subscribe to our newsletter", "Read more: ...", "Continue reading"); removed
+  anywhere, and a "Continue reading"/"Read more" link glued to the end of
+  the last sentence is cut too.
 * ``STRONG`` - a trailer *marker* ("Leave a Reply", "Creative Commons / ... /
   Report a typo", "Since you're here..."): when it appears after the first
   third of the text, it and everything after it are cut, because what follows
@@ -96,7 +98,8 @@ _ISOLATED_FULL = _full(
     r"join (?:our|the) (?:mailing list|newsletter)\b.{0,80}",
     r"follow us on .{1,80}",
     # read-more / related links
-    r"(?:read more|read also|also read|see also|more on this(?: story| topic)?|"
+    r"(?:read more|read also|also read|see also|continue reading|keep reading|"
+    r"read the (?:full|rest of the|whole) (?:story|article|post)|more on this(?: story| topic)?|"
     r"related(?: articles?| posts?| stories| content| coverage| news| reading)?|"
     r"recommended(?: for you)?|further reading|trending(?: now)?|most (?:popular|read))"
     r"\s*(?:[:\u00bb>|]\s*.{0,200})?",
@@ -129,6 +132,8 @@ _WEAK_FULL = _full(
     r"the views expressed in this (?:article|post|piece) are .{0,200}",
     r"this (?:article|story|piece) (?:was )?(?:originally )?(?:published|appeared) (?:on|in|at|by) .{1,200}",
     r"this (?:article|story) is republished from .{1,300}",
+    # WordPress feed footer: "The post <title> appeared first on <site>."
+    r"the post .{1,300}? appeared first on (?:(?!\. ).){1,120}",
     r"try lbry\b.{0,200}",
     r"republish this (?:article|story)\b.{0,100}",
 )
@@ -142,6 +147,15 @@ _APPEAL_PHRASE = re.compile(
     re.IGNORECASE,
 )
 _READER_ADDRESS = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
+# A "Continue reading" link glued to the end of the last sentence of a feed
+# excerpt ("... in the job. Continue reading »"). Only after a sentence end,
+# so "urged readers to keep reading" stays.
+_READ_MORE_TAIL = re.compile(
+    r"(?<=[.!?\"')\]])[ \t]+(?:\[?\.\.\.\]?[ \t]*)?"
+    r"(?:continue reading|read more|keep reading|read the (?:full|rest of the|whole) (?:story|article|post))"
+    r"(?:[ \t]*(?:[\"\u00bb>\u2192]|\.{3}|-+>?))*[ \t]*$",
+    re.IGNORECASE,
+)
 _EDGE_DECORATION = re.compile(r"^[\s*\u2022\u00b7|>\u00bb-]+|[\s*\u2022\u00b7|<\u00ab-]+$")
 
 
@@ -199,6 +213,7 @@ def _is_isolated_shape(line: str) -> bool:
 
 
 def _strip_once(text: str) -> str:
+    text = _READ_MORE_TAIL.sub("", text)
     units = _units(text)
     kinds = [classify_line(line) for line, _ in units]
     keep = [

@@ -15,7 +15,11 @@ import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-__all__ = ["parse_timestamp", "format_utc"]
+__all__ = ["parse_timestamp", "format_utc", "UnknownTimeZoneError"]
+
+
+class UnknownTimeZoneError(ValueError):
+    """A date whose zone is given by a name that has no single UTC offset."""
 
 _ISO = re.compile(
     r"""
@@ -33,6 +37,42 @@ _ISO = re.compile(
 )
 # RFC 822/2822 dates as found in RSS <pubDate>: "Wed, 15 May 2019 10:00:00 GMT".
 _RFC2822_HINT = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
+# A zone given by name at the end of an RFC 2822 date ("... 10:00:00 CEST").
+_ZONE_NAME = re.compile(r"\s(?P<zone>[A-Za-z]{1,5})\s*$")
+# Zone names email.utils knows (RFC 822's plus UTC); anything else it would
+# silently read as UTC.
+_RFC822_ZONES = frozenset({"UT", "UTC", "GMT", "Z", "AST", "ADT", "EST", "EDT",
+                           "CST", "CDT", "MST", "MDT", "PST", "PDT"})
+# Other zone abbreviations feeds use that have one meaning in practice, as
+# UTC offsets. Ambiguous ones (IST: India, Ireland or Israel; GST; BDT) are
+# left out on purpose: guessing would store a wrong time without a trace.
+_EXTRA_ZONES = {
+    "WET": "+0000", "WEST": "+0100", "BST": "+0100", "CET": "+0100", "CEST": "+0200",
+    "MET": "+0100", "MEST": "+0200", "EET": "+0200", "EEST": "+0300", "MSK": "+0300",
+    "HKT": "+0800", "SGT": "+0800", "AWST": "+0800", "JST": "+0900", "KST": "+0900",
+    "ACST": "+0930", "ACDT": "+1030", "AEST": "+1000", "AEDT": "+1100",
+    "NZST": "+1200", "NZDT": "+1300", "HST": "-1000", "AKST": "-0900",
+    "AKDT": "-0800", "NST": "-0330", "NDT": "-0230",
+}
+
+
+def _numeric_zone(text: str) -> str:
+    """An RFC 2822 date with a named zone rewritten to a numeric offset.
+
+    Raises ValueError for a zone name that is neither RFC 822's nor a known
+    unambiguous abbreviation, rather than reading the time as UTC.
+    """
+    match = _ZONE_NAME.search(text)
+    if not match:
+        return text
+    zone = match.group("zone").upper()
+    if zone in _RFC822_ZONES:
+        return text
+    if zone in _EXTRA_ZONES:
+        return text[: match.start("zone")] + _EXTRA_ZONES[zone]
+    raise UnknownTimeZoneError(f"invalid timestamp {text!r}: unknown or ambiguous time "
+                               f"zone {match.group('zone')!r}; give a numeric UTC "
+                               "offset such as +0100")
 
 
 def format_utc(moment: datetime) -> str:
@@ -84,7 +124,9 @@ def parse_timestamp(value: str) -> str:
     Accepts "Z" or numeric offsets, fractional seconds (truncated to
     microseconds), basic or extended format, "T" or space separator, a
     date-only value (midnight UTC) and naive times (taken as UTC). RFC 2822
-    dates from RSS are also accepted. Output round-trips:
+    dates from RSS are also accepted, with a numeric zone, an RFC 822 zone
+    name (GMT, EST, PDT, ...) or a common unambiguous one (CET, CEST, BST,
+    JST, AEST, ...); another zone name is an error, not UTC. Output round-trips:
     ``parse_timestamp(parse_timestamp(x)) == parse_timestamp(x)``.
 
     Raises ValueError naming the offending value for anything else.
@@ -97,10 +139,12 @@ def parse_timestamp(value: str) -> str:
         if match:
             return format_utc(_from_iso(match))
         if _RFC2822_HINT.match(text):
-            moment = parsedate_to_datetime(text)
+            moment = parsedate_to_datetime(_numeric_zone(text))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
             return format_utc(moment)
+    except UnknownTimeZoneError:
+        raise
     except (ValueError, OverflowError, TypeError, IndexError) as exc:
         raise ValueError(f"invalid timestamp {value!r}: {exc}") from None
     raise ValueError(

@@ -26,12 +26,15 @@ import feedparser
 
 from schemas.records import Reject, WireRecord
 
+from ..cleaning.timestamps import UnknownTimeZoneError, parse_timestamp
 from .common import new_record, non_empty_str, read_reject
 
 Item = Union[WireRecord, Reject]
 
 #: RSS 2.0 author convention: "newsdesk@example.com (Lee Chen)".
 _EMAIL_WITH_NAME = re.compile(r"^\s*[^\s@()]+@[^\s()]+\s*\((.+)\)\s*$")
+#: feedparser's rendering of Atom ``<author><name>``+``<email>``: "Lee Chen (lee@example.com)".
+_NAME_WITH_EMAIL = re.compile(r"^\s*([^()]*?[^\s()][^()]*?)\s*\(\s*[^\s@()]+@[^\s()]+\s*\)\s*$")
 
 
 def unsafe_xml_problem(data: bytes) -> Optional[str]:
@@ -64,11 +67,23 @@ def rfc3339(parsed: Optional[time.struct_time]) -> Optional[str]:
 def date_of(entry: dict, key: str) -> Optional[str]:
     """A feed date as RFC 3339 UTC, or the raw string when unparseable.
 
-    Keeping an unparseable string lets normalize reject the record with the
-    bad value in the reason. ``dict.get`` is used on purpose: feedparser's
+    The raw value is parsed with wiredesk's own parser first: feedparser
+    reads a zone name it does not know ("CEST", "BST", "IST") as UTC, which
+    would store a wrong time without a trace. feedparser's result is used for
+    the other date forms it understands. Keeping an unparseable string (or
+    one with an unknown zone) lets normalize reject the record with the bad
+    value in the reason. ``dict.get`` is used on purpose: feedparser's
     ``entry.get("updated")`` silently falls back to ``published``.
     """
-    return rfc3339(dict.get(entry, key + "_parsed")) or non_empty_str(dict.get(entry, key))
+    raw = non_empty_str(dict.get(entry, key))
+    if raw is not None:
+        try:
+            return parse_timestamp(raw)
+        except UnknownTimeZoneError:
+            return raw
+        except ValueError:
+            pass
+    return rfc3339(dict.get(entry, key + "_parsed")) or raw
 
 
 def body_of(entry: dict) -> tuple:
@@ -87,13 +102,15 @@ def body_of(entry: dict) -> tuple:
 
 
 def author_of(entry: dict) -> Optional[str]:
-    """The author's name. RSS ``<author>`` is "email (Name)"; we keep the name.
+    """The author's name. RSS ``<author>`` is "email (Name)" and feedparser
+    renders an Atom ``<author>`` with ``<email>`` as "Name (email)"; we keep
+    the name.
 
     feedparser's own split (``author_detail``) mangles addresses whose domain
-    it does not recognise, so the convention is parsed here.
+    it does not recognise, so the conventions are parsed here.
     """
     author = non_empty_str(dict.get(entry, "author"))
-    match = _EMAIL_WITH_NAME.match(author or "")
+    match = _EMAIL_WITH_NAME.match(author or "") or _NAME_WITH_EMAIL.match(author or "")
     return match.group(1).strip() if match else author
 
 

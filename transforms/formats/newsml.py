@@ -4,10 +4,17 @@ holds several items.
 Structure used (NewsML-G2 2.x, namespace ``http://iptc.org/std/nar/2006-10-01/``)::
 
     newsItem @guid @version
-      itemMeta    versionCreated, firstCreated, pubStatus@qcode, provider
-      contentMeta headline, language@tag, located/name, creator/name, by,
-                  urgency, subject/name, creditline
-      contentSet  inlineXML (XHTML html/body) | inlineData | remoteContent
+      itemMeta    itemClass@qcode, versionCreated, firstCreated, pubStatus@qcode,
+                  provider
+      contentMeta headline (role main or none), language@tag, dateline,
+                  located/name, creator/name, by, urgency, subject/name,
+                  creditline
+      contentSet  inlineXML (XHTML html/body, or NITF body.content with
+                  body.head hl1/byline/dateline as fallbacks) | inlineData |
+                  remoteContent
+
+Media items (itemClass picture, video, audio, graphic) are rejected: their
+headline and caption are not a story.
 
 XML is parsed with defusedxml: wire input is untrusted, and a DTD with
 nested entities ("billion laughs") or an external entity (XXE) must become a
@@ -16,6 +23,7 @@ reject, not a memory blow-up or a file read.
 from __future__ import annotations
 
 import copy
+import re
 import xml.etree.ElementTree as ET
 from typing import Iterator, List, Optional, Tuple, Union
 
@@ -33,6 +41,11 @@ _N = "{" + NAR + "}"
 #: NewsML-G2 item types that are not text stories.
 _OTHER_ITEMS = ("packageItem", "conceptItem", "knowledgeItem", "planningItem",
                 "catalogItem")
+
+#: ``itemMeta/itemClass`` codes (IPTC ninat: and common aliases) of newsItems
+#: that carry media, not a story: their headline and caption are not an article.
+MEDIA_CLASSES = frozenset({"picture", "photo", "image", "graphic", "video",
+                           "audio", "interactive"})
 
 Item = Union[WireRecord, Reject]
 
@@ -107,13 +120,34 @@ def _inner_html(elem: ET.Element) -> str:
 
 
 def _xhtml_body(inline_xml: ET.Element) -> Optional[str]:
-    """The ``html/body`` (or NITF ``body.content``) of an inlineXML, as HTML."""
-    for node in inline_xml.iter():
-        if local_name(node.tag) in ("body", "body.content") and node is not inline_xml:
-            html = _inner_html(node)
-            if html:
-                return html
+    """The XHTML ``html/body`` or NITF ``body.content`` of an inlineXML, as HTML.
+
+    NITF's ``<body>`` also holds ``body.head`` (headline, byline, dateline,
+    abstract) and ``body.end``: only ``body.content`` is story text, so it
+    wins over any ``body`` element.
+    """
+    for names in (("body.content",), ("body",)):
+        for node in inline_xml.iter():
+            if local_name(node.tag) in names and node is not inline_xml:
+                html = _inner_html(node)
+                if html:
+                    return html
     return non_empty_str(_inner_html(inline_xml))
+
+
+def _nitf_head(item: ET.Element, name: str) -> Optional[str]:
+    """Text of the first ``body.head/<name>`` of an inline NITF document."""
+    content_set = item.find(_N + "contentSet")
+    if content_set is None:
+        return None
+    for head in content_set.iter():
+        if local_name(head.tag) == "body.head":
+            for node in head.iter():
+                if local_name(node.tag) == name:
+                    text = _text(node)
+                    if text:
+                        return text
+    return None
 
 
 def _inline_data_format(inline: ET.Element, data: str) -> str:
@@ -151,21 +185,46 @@ def url_of(item: ET.Element) -> Optional[str]:
     return None
 
 
-def byline_of(meta: ET.Element) -> Optional[str]:
-    """``contentMeta/by`` if given, else the creators' names joined."""
+def byline_of(meta: ET.Element, item: Optional[ET.Element] = None) -> Optional[str]:
+    """``contentMeta/by`` if given, else the creators' names joined, else the
+    byline of an inline NITF ``body.head``."""
     by = _text(meta.find(_N + "by"))
     if by:
         return by
     names = [_party_name(c) for c in meta.findall(_N + "creator")]
     names = [n for n in names if n]
-    return ", ".join(names) or None
+    if names:
+        return ", ".join(names)
+    return _nitf_head(item, "byline") if item is not None else None
+
+
+#: "LONDON, March 7 (Reuters)" -> "LONDON, March 7": the agency in a
+#: dateline is a credit, as when the dateline is taken from the body.
+_DATELINE_AGENCY = re.compile(r"\s*\([^()]{1,40}\)[\s\-\u2010-\u2015]*$")
+
+
+def dateline_of(meta: ET.Element, item: ET.Element) -> Optional[str]:
+    """``contentMeta/dateline``, else the NITF ``body.head`` dateline, else the
+    name of ``contentMeta/located`` (where the story was filed)."""
+    for text in (_text(meta.find(_N + "dateline")), _nitf_head(item, "dateline")):
+        if text:
+            text = non_empty_str(_DATELINE_AGENCY.sub("", text))
+            if text:
+                return text
+    return _party_name(meta.find(_N + "located"))
+
+
+def _role_code(headline: ET.Element) -> str:
+    """The code of a headline role qcode: ``hltype:main`` -> ``main``."""
+    return (headline.get("role") or "").strip().rsplit(":", 1)[-1].lower()
 
 
 def headline_of(meta: ET.Element) -> Optional[str]:
-    """The main headline: one without a role (or role main), else the first."""
+    """The main headline: one without a role (or a role whose code is main,
+    whatever the scheme alias: ``hdltype:main``, ``hltype:main``), else the first."""
     headlines = meta.findall(_N + "headline")
     for headline in headlines:
-        if headline.get("role") in (None, "", "hdltype:main", "main"):
+        if _role_code(headline) in ("", "main"):
             text = _text(headline)
             if text:
                 return text
@@ -205,9 +264,14 @@ def item_record(item: ET.Element, origin: str, position: str,
                           "not an integer: use version=\"1\", \"2\", ...")
     item_meta = item.find(_N + "itemMeta")
     item_meta = item_meta if item_meta is not None else ET.Element("itemMeta")
+    item_class = (_qcode_value(item_meta.find(_N + "itemClass")) or "").lower()
+    if item_class in MEDIA_CLASSES:
+        return reject(f"newsItem is a {item_class} item (itemClass "
+                      f"{item_meta.find(_N + 'itemClass').get('qcode') or item_class}), "
+                      "not a text story: only text items become articles")
     meta = item.find(_N + "contentMeta")
     meta = meta if meta is not None else ET.Element("contentMeta")
-    headline = headline_of(meta)
+    headline = headline_of(meta) or _nitf_head(item, "hl1")
     body, body_format = body_of(item)
     if headline is None and body is None:
         return reject("newsItem has no text: give contentMeta/headline or a "
@@ -224,7 +288,7 @@ def item_record(item: ET.Element, origin: str, position: str,
         source=(_party_name(item_meta.find(_N + "provider"))
                 or _text(meta.find(_N + "creditline"))),
         headline=headline, body=body, body_format=body_format,
-        byline=byline_of(meta), dateline=_party_name(meta.find(_N + "located")),
+        byline=byline_of(meta, item), dateline=dateline_of(meta, item),
         language=lang, url=url_of(item), published_at=published,
         version=version, version_created=version_created,
         status=_qcode_value(item_meta.find(_N + "pubStatus")),

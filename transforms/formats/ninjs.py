@@ -1,7 +1,7 @@
 """IPTC ninjs ("News in JSON") objects, versions 1.x, 2.x and 3.x.
 
 ninjs renamed its properties between versions: 1.x has ``headline``,
-``body_text``/``body_html``, ``subject[]``; 2.x keeps lowercase names but
+``body_text``/``body_html``, ``byline``, ``subject[]``; 2.x keeps lowercase names but
 adds ``headlines[]``, ``bodies[]``, ``subjects[]``, ``infosources[]``; 3.x
 switches to camelCase (``versionCreated``, ``pubStatus``, ``contentType``,
 ``infoSources``, ``copyrightHolder``). Each accessor below tries the names of
@@ -32,6 +32,11 @@ _MAIN_ROLES = ("main", "default", "", None)
 
 #: Publication statuses the pipeline understands (IPTC pubstatus vocabulary).
 STATUSES = ("usable", "withheld", "canceled")
+
+#: ninjs ``type`` values of media objects (a photo, a clip): their headline
+#: and caption are not a story, so they do not become articles. "text",
+#: "composite" (a story with associations) and unknown types are read.
+MEDIA_TYPES = frozenset({"picture", "graphic", "video", "audio", "image"})
 
 
 def is_ninjs(obj: Dict[str, Any]) -> bool:
@@ -127,6 +132,11 @@ def source_of(obj: Dict[str, Any]) -> Optional[str]:
     return _name(_first(obj, "copyrightHolder", "copyrightholder", "provider"))
 
 
+def byline_of(obj: Dict[str, Any]) -> Optional[str]:
+    """``by`` (2.x/3.x), else ``byline`` (the 1.x name of the same field)."""
+    return _name(obj.get("by")) or _name(obj.get("byline"))
+
+
 def subjects_of(obj: Dict[str, Any]) -> List[str]:
     """Names of ``subjects[]`` (2.x/3.x) or ``subject[]`` (1.x)."""
     parts = _dicts(_first(obj, "subjects", "subject"))
@@ -185,6 +195,10 @@ def record_from_object(obj: Dict[str, Any], raw: str, origin: str,
     if uri is None:
         return reject("ninjs object has no 'uri' (the story identifier "
                       "ninjs requires): add a non-empty string 'uri'")
+    kind = obj.get("type")
+    if isinstance(kind, str) and kind.strip().lower() in MEDIA_TYPES:
+        return reject(f"ninjs object is of type {kind.strip()!r}, a media item, "
+                      "not a text story: only text objects become articles")
     version = None
     if obj.get("version") is not None:
         version = as_int(obj["version"])
@@ -205,7 +219,7 @@ def record_from_object(obj: Dict[str, Any], raw: str, origin: str,
         article_id=uri, input_format=FORMAT, origin=origin, position=position,
         ingested_at=ingested_at, raw=raw, source=source_of(obj),
         headline=headline, body=body, body_format=body_format,
-        byline=_name(obj.get("by")), dateline=_name(obj.get("located")),
+        byline=byline_of(obj), dateline=_name(obj.get("located")),
         language=non_empty_str(obj.get("language")), url=url_of(obj),
         published_at=published, version=version,
         version_created=version_created, status=status,
