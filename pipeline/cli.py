@@ -1,6 +1,7 @@
 """The ``wiredesk`` command.
 
     wiredesk run [--input PATH ...] [--output DIR] [any Beam pipeline option]
+    wiredesk evaluate --gold GOLD.jsonl [--output DIR]
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def format_summary(result) -> str:
         f"normalize {c['rejects_by_stage']['normalize']})",
         f"  superseded    {c['superseded']:>8}",
         f"  duplicates    {c['duplicates']:>8}  (copies pointing to a canonical article)",
+        f"  events        {c['events']:>8}",
         f"  balanced      {'yes' if m['balanced'] else 'NO: records were lost, please report this'}",
     ]
     if result.metrics:
@@ -48,6 +50,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", add_help=False,
                    help="run the pipeline: --input PATH ... --output DIR, plus any Beam option")
+    ev = sub.add_parser("evaluate", help="score a run's events against gold {\"id\", \"event\"} lines")
+    ev.add_argument("--gold", required=True, help="JSON lines of {\"id\": ARTICLE_ID, \"event\": LABEL}")
+    ev.add_argument("--output", default="output", help="the run's output directory (default ./output)")
+    ev.add_argument("--json", action="store_true", help="print only the scores as one JSON object")
     if not argv or argv[0] in ("-h", "--help", "--version"):
         parser.parse_args(argv)
     command, rest = argv[0], argv[1:]
@@ -64,7 +70,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
         print(format_summary(result))
         return 0 if result.manifest["balanced"] else 1
-    parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        import json
+
+        from pipeline.evaluate import GoldError, evaluate, format_scores
+        try:
+            scores = evaluate(args.gold, args.output)
+        except (GoldError, FileNotFoundError, OSError) as exc:
+            print(f"wiredesk: {exc}", file=sys.stderr)
+            return 2
+        if not args.json:
+            print(format_scores(scores))
+        print(json.dumps(scores, sort_keys=True))
+        return 0
     return 2
 
 

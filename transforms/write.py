@@ -132,6 +132,7 @@ SORT_KEYS = {
     "superseded": lambda s: f"{s.source or ''}\x1f{s.article_id}\x1f{s.version}\x1f{s.content_hash}\x1f{s.origin}\x1f{s.position}",
     "rejects": lambda r: f"{r.origin}\x1f{r.position}\x1f{r.stage}",
     "duplicates": lambda d: d.article_id,
+    "events": lambda e: e.event_id,
 }
 
 
