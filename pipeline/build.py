@@ -1,6 +1,6 @@
 """``build_pipeline``: wires wiredesk's stages into a Beam pipeline.
 
-read -> normalize -> versions -> near duplicates -> write. Returns every stage's outputs so tests
+read -> normalize -> versions -> near duplicates -> entities and events -> write. Returns every stage's outputs so tests
 (and other pipelines) can reach them.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipeline.options import WiredeskOptions, dedup_config, input_paths
+from transforms.events import ClusterEvents
 from transforms.near_duplicates import NearDuplicates
 from transforms.normalize import Normalize
 from transforms.read import ReadWire
@@ -32,6 +33,7 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
     normalized = read["records"] | "Normalize" >> Normalize(wd.raw_max_chars)
     versions = normalized["articles"] | "Versions" >> ResolveVersions()
     deduped = versions["articles"] | "NearDuplicates" >> NearDuplicates(dedup_config(options))
+    events = deduped["articles"] | "Events" >> ClusterEvents(model_name=wd.spacy_model)
 
     rejects = (read["rejects"], normalized["rejects"]) | "AllRejects" >> beam.Flatten()
     outputs = {
@@ -40,16 +42,18 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
         "normalize_rejects": normalized["rejects"],
         "rejects": rejects,
         "versions": versions["articles"],
-        "articles": deduped["articles"],
+        "articles": events["articles"],
+        "events": events["events"],
         "duplicates": deduped["duplicates"],
         "superseded": versions["superseded"],
     }
     if base:
-        for table in ("articles", "rejects", "superseded", "duplicates"):
+        for table in ("articles", "rejects", "superseded", "duplicates", "events"):
             outputs[f"written_{table}"] = outputs[table] | f"Write[{table}]" >> WriteTable(
                 base, table, SORT_KEYS[table], wd.shards_per_partition)
         outputs["counts"] = {
             name: outputs[name]
-            for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded", "duplicates")
+            for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded", "duplicates",
+                         "events")
         } | "Counts" >> WriteCounts(base)
     return outputs

@@ -41,6 +41,33 @@ class RunResult:
     metrics: Dict[str, int]
 
 
+#: Input size from which the DirectRunner runs one worker process per core:
+#: below it, starting the workers (each imports Beam and loads spaCy, ~8 s on
+#: two cores) costs more than the parallel work saves.
+PARALLEL_FROM_BYTES = 1_000_000
+
+
+def input_bytes(paths: Sequence[str]) -> int:
+    from transforms.read import expand_path
+
+    return sum(m.size_in_bytes or 0 for path in paths for m in expand_path(path))
+
+
+def use_all_cores(argv: Sequence[str], paths: Sequence[str]) -> List[str]:
+    """On the DirectRunner, one worker process per core for large inputs,
+    unless the caller chose the workers or another runner."""
+    argv = list(argv)
+    chosen = any(a.startswith(("--direct_num_workers", "--direct_running_mode")) for a in argv)
+    runner = next((a.split("=", 1)[1] for a in argv if a.startswith("--runner=")), None)
+    if runner is None and "--runner" in argv[:-1]:
+        runner = argv[argv.index("--runner") + 1]
+    if chosen or (runner and runner not in ("DirectRunner", "direct")) or (os.cpu_count() or 1) < 2:
+        return argv
+    if input_bytes(paths) < PARALLEL_FROM_BYTES:
+        return argv
+    return argv + [f"--direct_num_workers={os.cpu_count()}", "--direct_running_mode=multi_processing"]
+
+
 def check_inputs(paths: Sequence[str]) -> None:
     """Refuse a named file or directory that does not exist (globs may match nothing)."""
     for path in paths:
@@ -163,9 +190,10 @@ def wiredesk_metrics(result) -> Dict[str, int]:
 def run(argv: Optional[Sequence[str]] = None) -> RunResult:
     """Run the batch pipeline with Beam-style arguments; returns what it wrote."""
     options = PipelineOptions(list(argv or []))
-    wd = options.view_as(WiredeskOptions)
     paths = input_paths(options)
     check_inputs(paths)
+    options = PipelineOptions(use_all_cores(argv or [], paths))
+    wd = options.view_as(WiredeskOptions)
     check_output(wd.output)
     started = _dt.datetime.now(_dt.timezone.utc)
     run_id = wd.run_id or make_run_id(paths, started)

@@ -116,7 +116,7 @@ def test_mixed_wire_formats_in_one_run(tmp_path, run_cli):
     m = manifest(out)
     assert m["counts"] == {"records_read": 12, "articles": 10, "rejects": 0,
                            "rejects_by_stage": {"read": 0, "normalize": 0}, "superseded": 2,
-                           "duplicates": 0}
+                           "duplicates": 0, "events": 10}
     assert m["balanced"]
 
 
@@ -171,3 +171,16 @@ def test_copies_point_to_their_canonical(tmp_path, run_cli):
     # The wrapper (dateline, credit) is removed by normalization: the copy is then exact.
     assert kinds == {"copy": "exact", "edit": "near", "trim": "contained"}
     assert manifest(out)["counts"]["duplicates"] == 3
+
+
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="one core: nothing to spread")
+def test_direct_runner_uses_all_cores_only_for_large_inputs(tmp_path):
+    from pipeline.run import PARALLEL_FROM_BYTES, use_all_cores
+    small = tmp_path / "small.jsonl"
+    small.write_text("{}\n")
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b" " * PARALLEL_FROM_BYTES)
+    assert use_all_cores(["--input", str(small)], [str(small)]) == ["--input", str(small)]
+    assert "--direct_running_mode=multi_processing" in use_all_cores([], [str(big)])
+    assert use_all_cores(["--direct_num_workers", "1"], [str(big)]) == ["--direct_num_workers", "1"]
+    assert use_all_cores(["--runner", "DataflowRunner"], [str(big)]) == ["--runner", "DataflowRunner"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
+from apache_beam.ml.inference.base import ModelHandler, RunInference
 
 from schemas.records import Article, Entity
 from transforms import events_core, typed
@@ -67,19 +67,31 @@ def ner_text(article: Article, max_chars: Optional[int] = DEFAULT_MAX_CHARS) -> 
     return events_core.ner_text(article.headline, article.body, max_chars)
 
 
-class SpacyNer(ModelHandler[str, List[Entity], Any]):
-    """RunInference model handler: texts -> entities, with ``nlp.pipe``."""
+class SpacyNer(ModelHandler[Article, Article, Any]):
+    """RunInference model handler: articles -> the same articles with entities.
 
-    def __init__(self, model_name: Optional[str] = None, batch_size: int = 64):
+    Articles go through whole (no join back afterwards); ``nlp.pipe`` sees the
+    headline and the start of each body.
+    """
+
+    def __init__(self, model_name: Optional[str] = None, max_chars: Optional[int] = DEFAULT_MAX_CHARS,
+                 batch_size: int = 64):
         self._model_name = model_name
+        self._max_chars = max_chars
         self._batch_size = batch_size
 
     def load_model(self):
         return load_ner(self._model_name)
 
-    def run_inference(self, batch: Sequence[str], model, inference_args: Optional[Dict[str, Any]] = None
-                      ) -> Iterable[List[Entity]]:
-        return [doc_entities(doc) for doc in model.pipe(batch, batch_size=self._batch_size)]
+    def run_inference(self, batch: Sequence[Article], model, inference_args: Optional[Dict[str, Any]] = None
+                      ) -> Iterable[Article]:
+        texts = [ner_text(a, self._max_chars) for a in batch]
+        docs = model.pipe(texts, batch_size=self._batch_size)
+        return [a._replace(entities=doc_entities(doc)) for a, doc in zip(batch, docs)]
+
+    def get_num_bytes(self, batch: Sequence[Article]) -> int:
+        # The default pickles the whole batch just to measure it.
+        return sum(len(a.headline or "") + min(len(a.body), self._max_chars or len(a.body)) for a in batch)
 
     def batch_elements_kwargs(self):
         return {"min_batch_size": 1, "max_batch_size": 4 * self._batch_size}
@@ -91,7 +103,7 @@ class SpacyNer(ModelHandler[str, List[Entity], Any]):
 class ExtractEntities(beam.PTransform):
     """Canonical Article -> the same Article with ``entities`` filled."""
 
-    def __init__(self, model_name: Optional[str] = None, max_chars: int = DEFAULT_MAX_CHARS,
+    def __init__(self, model_name: Optional[str] = None, max_chars: Optional[int] = DEFAULT_MAX_CHARS,
                  batch_size: int = 64):
         super().__init__()
         self.model_name = model_name
@@ -99,21 +111,5 @@ class ExtractEntities(beam.PTransform):
         self.batch_size = batch_size
 
     def expand(self, canonicals):
-        max_chars = self.max_chars
-        keyed = canonicals | "KeyById" >> beam.Map(lambda a: (a.article_id, a))
-        found = (
-            keyed
-            | "NerText" >> beam.MapTuple(lambda key, a: (key, ner_text(a, max_chars)))
-            | "Ner" >> RunInference(KeyedModelHandler(SpacyNer(self.model_name, self.batch_size)))
-        )
-        return typed(
-            {"article": keyed, "entities": found}
-            | "JoinEntities" >> beam.CoGroupByKey()
-            | "Attach" >> beam.FlatMap(_attach), Article)
-
-
-def _attach(element):
-    _, joined = element
-    entities = list(joined["entities"])
-    for article in joined["article"]:
-        yield article._replace(entities=list(entities[0]) if entities else [])
+        return typed(canonicals | "Ner" >> RunInference(
+            SpacyNer(self.model_name, self.max_chars, self.batch_size)), Article)

@@ -19,9 +19,10 @@ keys:
    linkage over the sparse graph is what stops chaining (an article joins a
    cluster only if it is similar, on average, to the cluster's members), and
    that needs the connected graph in one place;
-6. per event (GroupByKey by cluster): a stable ``event_id`` from the event's
-   earliest canonical article, ``event_id`` on every article, copies included
-   (they join their canonical by ``duplicate_of`` and inherit its entities),
+6. per event (GroupByKey by cluster; the article -> cluster assignments, ids
+   only, reach the articles as a side input): a stable ``event_id`` from the
+   event's earliest canonical article, ``event_id`` on every article, copies
+   included (a copy is keyed with its canonical and inherits its entities),
    and one ``Event`` row.
 
 Batch runs give the same events for the same input in any order: every step
@@ -29,12 +30,14 @@ is keyed, sorted or order-free. Streaming runs apply the same steps per window.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from schemas.records import Article, Entity, EntityCount, Event
+from schemas.records import Article, Event
+from transforms import event_summary
 from transforms import events_core as ec
 from transforms import typed
 from transforms.entities import ExtractEntities
@@ -58,21 +61,23 @@ def neighbour_messages(edge, min_sim: float):
         yield a, (b, s)
 
 
-def event_row(event_id: str, members: List[Article], config: ec.EventConfig) -> Event:
-    summary = ec.summarize_event([m._asdict() for m in members], None)
-    return Event(
-        event_id=event_id,
-        title=summary["title"],
-        first_seen=summary["first_seen"],
-        last_seen=summary["last_seen"],
-        article_count=summary["article_count"],
-        canonical_count=summary["canonical_count"],
-        source_count=summary["source_count"],
-        sources=list(summary["sources"]),
-        top_entities=[EntityCount(text=t, label=lab, count=int(c)) for t, lab, c in summary["top_entities"]],
-        top_terms=list(summary["top_terms"]),
-        representative_article_id=summary["representative_article_id"],
-    )
+def expand_one(vec: Dict[str, float], neighbours: Sequence[Tuple[float, str, Dict[str, float]]],
+               config: ec.EventConfig) -> Dict[str, float]:
+    """Neighbour expansion of one article, as ``events_core.expand_vectors``
+    does for all: v' = unit(v + alpha * sum_j s_j v_j / sum_j s_j) over its
+    ``expand_k`` most similar neighbours (ties by id)."""
+    best = sorted(((s, j, v) for s, j, v in neighbours if s >= config.expand_min_sim),
+                  key=lambda n: (-n[0], n[1]))[: config.expand_k]
+    if not best:
+        return vec
+    total = sum(s for s, _, _ in best)
+    acc = dict(vec)
+    for s, _, v in best:
+        for f, w in v.items():
+            acc[f] = acc.get(f, 0.0) + w * config.expand_alpha * s / total
+    top = sorted(acc.items(), key=lambda kv: (-kv[1], kv[0]))[:300]
+    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    return {f: w / norm for f, w in top}
 
 
 # -- DoFns -------------------------------------------------------------------
@@ -115,35 +120,30 @@ class AssignEventsFn(beam.DoFn):
         #: Events reported by a single canonical article.
         self.singletons = Metrics.counter(NAMESPACE, "singleton_events")
 
-    def process(self, element):
+    def process(self, element, df, n_docs):
         _, members = element
-        members = sorted(members, key=lambda a: (a.article_id, a.source or "", a.content_hash))
+        members = inherit_entities(sorted(members, key=lambda a: (a.article_id, a.source or "", a.content_hash)))
         canonicals = [a for a in members if a.duplicate_of is None]
-        event_id = ec.event_id([(a.published_at, a.article_id) for a in canonicals or members])
+        event_id = event_summary.event_id([(a.published_at, a.article_id) for a in canonicals or members])
         self.events.inc()
         if len(canonicals) <= 1:
             self.singletons.inc()
         for article in members:
             yield article._replace(event_id=event_id)
-        yield beam.pvalue.TaggedOutput(self.EVENTS, event_row(event_id, members, self.config))
+        yield beam.pvalue.TaggedOutput(self.EVENTS, event_summary.summarize_event(event_id, members, df, n_docs))
 
 
-def _inherit(element):
-    """canonical id -> (cluster key, canonical + its copies with its entities)."""
-    _, joined = element
-    canonicals = list(joined["canonical"])
-    clusters = list(joined["cluster"])
-    copies = list(joined["copies"])
-    for canonical in canonicals:
-        cluster = clusters[0] if clusters else canonical.article_id
-        yield cluster, canonical
-        for copy in copies:
-            yield cluster, copy._replace(entities=canonical.entities)
-    if not canonicals:
-        # A copy whose canonical is not in this run (cannot happen within one
-        # batch; possible across windows): it forms its own event.
-        for copy in copies:
-            yield copy.duplicate_of, copy
+def event_key(article: Article, clusters: Dict[str, str]) -> Tuple[str, Article]:
+    """(cluster key, article): a copy goes with its canonical article."""
+    own = article.duplicate_of or article.article_id
+    return clusters.get(own, own), article
+
+
+def inherit_entities(members: List[Article]) -> List[Article]:
+    """Copies take the entities of their canonical article (in the same event)."""
+    found = {a.article_id: a.entities for a in members if a.duplicate_of is None}
+    return [a if a.duplicate_of is None else a._replace(entities=found.get(a.duplicate_of, a.entities))
+            for a in members]
 
 
 def _fan_out_left(element):
@@ -197,7 +197,7 @@ def _expand(element, config):
     """(id, {"v": [(vec, t)], "nb": [(sim, nb_id, nb_vec)]}) -> (id, (expanded vec, t))."""
     article_id, joined = element
     for vec, t in joined["v"]:
-        yield article_id, (ec.expand_one(vec, sorted(joined["nb"], key=lambda n: (-n[0], n[1])), config), t)
+        yield article_id, (expand_one(vec, list(joined["nb"]), config), t)
 
 
 def _to_neighbours(element):
@@ -279,14 +279,16 @@ class ClusterEvents(beam.PTransform):
             | "GatherEdges" >> beam.GroupByKey()
             | "ClusterEdges" >> beam.ParDo(ClusterEdgesFn(cfg))
         )
+        # The assignments are ids only (clustered articles, not all): small
+        # enough for a side input, which saves a shuffle of whole articles.
         assigned = (
-            {"canonical": canonicals | "ById" >> beam.Map(lambda a: (a.article_id, a)),
-             "cluster": clusters,
-             "copies": copies | "ByCanonical" >> beam.Map(lambda a: (a.duplicate_of, a))}
-            | "JoinClusters" >> beam.CoGroupByKey()
-            | "Inherit" >> beam.FlatMap(_inherit)
+            (canonicals, copies)
+            | "AllArticles" >> beam.Flatten()
+            | "KeyByEvent" >> beam.Map(event_key, clusters=beam.pvalue.AsDict(clusters))
             | "GroupEvents" >> beam.GroupByKey()
-            | "AssignEvents" >> beam.ParDo(AssignEventsFn(cfg)).with_outputs(AssignEventsFn.EVENTS, main="articles")
+            | "AssignEvents" >> beam.ParDo(
+                AssignEventsFn(cfg), df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs)
+            ).with_outputs(AssignEventsFn.EVENTS, main="articles")
         )
         return {"articles": typed(assigned.articles, Article),
                 "events": typed(assigned[AssignEventsFn.EVENTS], Event)}

@@ -1,0 +1,87 @@
+"""The events stage under TestPipeline: one event per story, copies inherit,
+stable ids, same result in any input order."""
+import random
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.build import build_pipeline
+from test_versions import art
+from transforms.events import ClusterEvents
+
+STORIES = {
+    "quake": [
+        "A magnitude 7.1 earthquake struck off Hokkaido on Monday, Japan's Meteorological Agency said, "
+        "shaking buildings in Sapporo and triggering a tsunami advisory for the coast.",
+        "Japan lifted a tsunami advisory for Hokkaido after Monday's magnitude 7.1 earthquake near Sapporo; "
+        "the Meteorological Agency reported no major damage.",
+        "Residents of Sapporo described violent shaking as the 7.1 earthquake hit Hokkaido, and the Japan "
+        "Meteorological Agency warned of aftershocks.",
+    ],
+    "election": [
+        "Chile's President Gabriel Boric conceded defeat in Santiago on Sunday as Jose Antonio Kast won the "
+        "presidential runoff with 56 percent of the vote.",
+        "Jose Antonio Kast was elected president of Chile, beating the candidate backed by Gabriel Boric in "
+        "Sunday's runoff, electoral officials in Santiago said.",
+        "Markets in Santiago rallied after Jose Antonio Kast's runoff win in Chile; outgoing President Gabriel "
+        "Boric promised an orderly transition.",
+    ],
+}
+
+
+def story_articles():
+    rows = []
+    for name, bodies in STORIES.items():
+        for i, body in enumerate(bodies):
+            rows.append(art(f"{name}-{i}", source=f"Outlet {i}", body=body, content_hash=f"{name}{i}",
+                            published_at=f"2024-03-1{i}T08:00:00Z"))
+    return rows
+
+
+def events_of(pcoll, label):
+    return pcoll | label >> beam.Map(lambda a: (a.article_id, a.event_id))
+
+
+def test_stories_become_events_and_copies_inherit():
+    rows = story_articles()
+    copy = rows[0]._replace(article_id="quake-copy", source="Partner", duplicate_of="quake-0")
+    with TestPipeline() as p:
+        out = p | beam.Create(rows + [copy]) | ClusterEvents()
+        grouped = (out["articles"] | "StoryEvent" >> beam.Map(lambda a: (a.article_id.split("-")[0], a.event_id))
+                   | "DistinctStoryEvent" >> beam.Distinct() | "PerStory" >> beam.combiners.Count.PerKey())
+        assert_that(grouped, equal_to([("quake", 1), ("election", 1)]), label="one event per story")
+        assert_that(out["articles"] | "Pair" >> beam.Filter(lambda a: a.article_id in ("quake-0", "quake-copy"))
+                    | "Inherited" >> beam.Map(lambda a: (tuple(a.entities), a.event_id))
+                    | "DistinctInherited" >> beam.Distinct()
+                    | "CountInherited" >> beam.combiners.Count.Globally(), equal_to([1]),
+                    label="copy inherits entities and event")
+        assert_that(out["events"] | "Counts" >> beam.Map(lambda e: (e.article_count, e.canonical_count, e.source_count)),
+                    equal_to([(4, 3, 4), (3, 3, 3)]), label="event rows count copies and sources")
+
+
+def test_same_events_in_any_order(tmp_path):
+    rows = story_articles()
+    results = []
+    for seed in (1, 2):
+        random.Random(seed).shuffle(rows)
+        prefix = str(tmp_path / f"run{seed}")
+        with TestPipeline() as p:
+            out = p | beam.Create(list(rows)) | ClusterEvents()
+            out["articles"] | beam.Map(lambda a: f"{a.article_id}\t{a.event_id}") \
+                | beam.io.WriteToText(prefix, shard_name_template="")
+        results.append(sorted(open(prefix).read().split("\n")))
+    assert len(results[0]) > len(STORIES) and results[0] == results[1]
+
+
+def test_seeds_form_one_event():
+    options = PipelineOptions([])
+    with TestPipeline(options=options) as p:
+        out = build_pipeline(p, options, output_dir="")
+        assert_that(out["articles"] | "EventIds" >> beam.Map(lambda a: a.event_id)
+                    | "DistinctEvents" >> beam.Distinct()
+                    | "CountEvents" >> beam.combiners.Count.Globally(), equal_to([1]), label="one event")
+        assert_that(out["events"] | "EventCounts" >> beam.Map(lambda e: (e.article_count, e.source_count)),
+                    equal_to([(5, 5)]), label="five articles from five outlets")
