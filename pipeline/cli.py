@@ -34,11 +34,14 @@ def format_summary(result) -> str:
 
 
 class _QuietOptionalExtras(logging.Filter):
-    """Beam warns on import when the optional GCP client libraries are absent;
-    wiredesk only needs them for gs:// and Dataflow (the `gcp` extra)."""
+    """Beam warns on import when the optional GCP client libraries are absent
+    (wiredesk only needs them for gs:// and Dataflow, the `gcp` extra), and
+    RunInference warns per bundle when it cannot read the worker's memory use."""
+
+    NOISE = ("apitools not found", "Resource module is not available")
 
     def filter(self, record):
-        return not record.getMessage().startswith("apitools not found")
+        return not record.getMessage().startswith(self.NOISE)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
