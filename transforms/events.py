@@ -7,19 +7,23 @@ keys:
 1. entities (spaCy, ``transforms.entities``) on canonical articles only;
 2. raw features per article; document frequencies by a combine over all
    articles (a side input of the features seen at least twice, and N);
-3. weighted vectors per article; blocking keys (rare shared entities and
-   terms) -> GroupByKey per block -> candidate pairs inside capped, sorted
-   windows, never all pairs;
-4. pair scores by two keyed joins (vectors travel to their pairs), then
-   ``expand_rounds`` rounds of neighbour expansion, each a keyed join of
-   vectors along the edges, and a final rescoring;
-5. clustering over the edges in ONE worker: the only step that sees the whole
+3. a weighted vector per article, packed into bytes (sorted 64-bit feature
+   ids + float32 weights), and its blocking keys (its highest-weighted
+   shared entities and terms);
+4. scoring per block: each article goes to its blocks (GroupByKey per key),
+   and each block is scored where it lands, pairs in a capped sorted window
+   (never all pairs; vectors travel once per block key, never per pair);
+   one edge per pair is kept by a combine;
+5. ``expand_rounds`` rounds of neighbour expansion: each article takes the
+   vectors of its ``expand_k`` best neighbours (a combine, then two keyed
+   joins) and moves toward them; the blocks are scored again;
+6. clustering over the edges in ONE worker: the only step that sees the whole
    graph. It holds edges (two ids and a float each, only pairs above
    ``edge_min``), not articles, so it stays small next to the data; average
    linkage over the sparse graph is what stops chaining (an article joins a
    cluster only if it is similar, on average, to the cluster's members), and
    that needs the connected graph in one place;
-6. per event (GroupByKey by cluster; the article -> cluster assignments, ids
+7. per event (GroupByKey by cluster; the article -> cluster assignments, ids
    only, reach the articles as a side input): a stable ``event_id`` from the
    event's earliest canonical article, ``event_id`` on every article, copies
    included (a copy is keyed with its canonical and inherits its entities),
@@ -30,8 +34,7 @@ is keyed, sorted or order-free. Streaming runs apply the same steps per window.
 """
 from __future__ import annotations
 
-import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -53,34 +56,131 @@ def article_features(article: Article, config: ec.EventConfig):
     return article.article_id, (raw, ec.parse_time(article.published_at))
 
 
+def vectorize(element, df: Dict[str, int], n_docs: int, config: ec.EventConfig) -> ec.BlockMember:
+    """(article_id, (raw, time)) -> BlockMember: packed tf-idf vector and the
+    article's blocking keys."""
+    article_id, (raw, t) = element
+    vec = ec.weight_features(raw, df, n_docs, config)
+    keys = tuple(ec.blocking_keys(vec, df, n_docs, config))
+    return ec.BlockMember(article_id, t, ec.pack_vector(vec), keys)
+
+
+def to_blocks(member: ec.BlockMember):
+    """A member goes to each of its blocks."""
+    for key in member.keys:
+        yield key, member
+
+
 def neighbour_messages(edge, min_sim: float):
     """An edge (a, b, s) tells b that a is a neighbour and a that b is."""
     a, b, s = edge
     if s >= min_sim:
-        yield b, (a, s)
-        yield a, (b, s)
+        yield b, (-s, a)
+        yield a, (-s, b)
 
 
-def expand_one(vec: Dict[str, float], neighbours: Sequence[Tuple[float, str, Dict[str, float]]],
-               config: ec.EventConfig) -> Dict[str, float]:
-    """Neighbour expansion of one article, as ``events_core.expand_vectors``
-    does for all: v' = unit(v + alpha * sum_j s_j v_j / sum_j s_j) over its
-    ``expand_k`` most similar neighbours (ties by id)."""
-    best = sorted(((s, j, v) for s, j, v in neighbours if s >= config.expand_min_sim),
-                  key=lambda n: (-n[0], n[1]))[: config.expand_k]
-    if not best:
-        return vec
-    total = sum(s for s, _, _ in best)
-    acc = dict(vec)
-    for s, _, v in best:
-        for f, w in v.items():
-            acc[f] = acc.get(f, 0.0) + w * config.expand_alpha * s / total
-    top = sorted(acc.items(), key=lambda kv: (-kv[1], kv[0]))[:300]
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    return {f: w / norm for f, w in top}
+def _send_vector(element):
+    """(j, {"m": [member j], "r": [(i, s), ...]}) -> (i, (s, j, vector j))."""
+    j, joined = element
+    for member in joined["m"]:
+        for i, s in joined["r"]:
+            yield i, (s, j, member.vector)
 
 
-# -- DoFns -------------------------------------------------------------------
+def _ask_neighbours(element):
+    """(i, [(-s, j), ...] best first) -> (j, (i, s)): i asks j for its vector."""
+    i, best = element
+    for neg_s, j in best:
+        yield j, (i, -neg_s)
+
+
+def _expand(element, config: ec.EventConfig):
+    """(i, {"m": [member i], "n": [(s, j, vector j)]}) -> member i, expanded."""
+    _, joined = element
+    for member in joined["m"]:
+        yield member._replace(vector=ec.expand_vector(member.vector, joined["n"], config))
+
+
+# -- DoFns and composite steps -----------------------------------------------
+
+class ScoreBlockFn(beam.DoFn):
+    """(block key, members) -> edges (lo, hi, similarity)."""
+
+    def __init__(self, config: ec.EventConfig):
+        self.config = config
+        #: Blocks with two or more members (each is scored on one worker).
+        self.blocks = Metrics.counter(NAMESPACE, "blocks")
+        #: Blocks larger than block_window + 1: scored in a sliding window,
+        #: not all pairs (what keeps the work linear).
+        self.windowed = Metrics.counter(NAMESPACE, "windowed_blocks")
+        #: Edges found (pairs scoring at least edge_min), each scoring round.
+        self.edges = Metrics.counter(NAMESPACE, "block_edges")
+
+    def process(self, element):
+        key, members = element
+        members = list(members)
+        if len(members) < 2:
+            return
+        self.blocks.inc()
+        if len(members) > self.config.block_window + 1:
+            self.windowed.inc()
+        edges = ec.block_edges(key, members, self.config)
+        self.edges.inc(len(edges))
+        yield from edges
+
+
+class ScoreBlocks(beam.PTransform):
+    """Block members -> one edge per scored pair (the best score)."""
+
+    def __init__(self, config: ec.EventConfig):
+        super().__init__()
+        self.config = config
+
+    def expand(self, members):
+        return (
+            members
+            | "ToBlocks" >> beam.FlatMap(to_blocks)
+            | "GroupBlocks" >> beam.GroupByKey()
+            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config))
+            | "KeyByPair" >> beam.Map(lambda e: ((e[0], e[1]), e[2]))
+            | "BestPerPair" >> beam.CombinePerKey(max)
+            | "Edge" >> beam.Map(lambda kv: (kv[0][0], kv[0][1], kv[1]))
+        )
+
+
+class ExpandVectors(beam.PTransform):
+    """One round of neighbour expansion: (members, edges) -> members.
+
+    Each article keeps its ``expand_k`` best neighbours (a combine per key),
+    asks them for their vectors (one keyed join) and moves its own vector
+    toward theirs (a second keyed join): k vectors travel per article, never
+    one per pair."""
+
+    def __init__(self, config: ec.EventConfig):
+        super().__init__()
+        self.config = config
+
+    def expand(self, inputs):
+        members, edges = inputs
+        cfg = self.config
+        by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m))
+        asks = (
+            edges
+            | "Neighbours" >> beam.FlatMap(neighbour_messages, cfg.expand_min_sim)
+            | "BestNeighbours" >> beam.combiners.Top.SmallestPerKey(cfg.expand_k)
+            | "AskNeighbours" >> beam.FlatMap(_ask_neighbours)
+        )
+        vectors = (
+            {"m": by_id, "r": asks}
+            | "JoinNeighbourVectors" >> beam.CoGroupByKey()
+            | "SendVectors" >> beam.FlatMap(_send_vector)
+        )
+        return (
+            {"m": by_id, "n": vectors}
+            | "JoinOwnVector" >> beam.CoGroupByKey()
+            | "Expand" >> beam.FlatMap(_expand, cfg)
+        )
+
 
 class ClusterEdgesFn(beam.DoFn):
     """All edges (one key) -> (article_id, cluster key) for clustered articles."""
@@ -97,7 +197,7 @@ class ClusterEdgesFn(beam.DoFn):
         edges = sorted(edges)
         self.edges.inc(len(edges))
         nodes = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
-        assignment = ec.cluster_edges(nodes, edges, self.config.threshold, self.config.linkage)
+        assignment = ec.cluster_edges(nodes, edges, self.config.threshold)
         sizes: Dict[str, int] = {}
         for cluster in assignment.values():
             sizes[cluster] = sizes.get(cluster, 0) + 1
@@ -146,91 +246,6 @@ def inherit_entities(members: List[Article]) -> List[Article]:
             for a in members]
 
 
-def _fan_out_left(element):
-    """(a, {"v": [(vec, t)], "p": [b, ...]}) -> (b, (a, vec_a, t_a)) per pair."""
-    a, joined = element
-    for va, ta in joined["v"]:
-        for b in joined["p"]:
-            yield b, (a, va, ta)
-
-
-class ScoreFn(beam.DoFn):
-    """(b, {"v": [(vec_b, t_b)], "q": [(a, vec_a, t_a), ...]}) -> edges (lo, hi, sim)."""
-
-    def __init__(self, config: ec.EventConfig):
-        self.config = config
-        #: Candidate pairs scored (blocking output, each round).
-        self.scored = Metrics.counter(NAMESPACE, "pairs_scored")
-
-    def process(self, element):
-        b, joined = element
-        for vb, tb in joined["v"]:
-            for a, va, ta in joined["q"]:
-                self.scored.inc()
-                edge = ec.pair_edge(a, va, ta, b, vb, tb, self.config)
-                if edge is not None:
-                    yield edge
-
-
-class ScorePairs(beam.PTransform):
-    """Candidate pairs (a, b) + vectors (id, (vec, t)) -> edges (lo, hi, sim)."""
-
-    def __init__(self, config: ec.EventConfig):
-        super().__init__()
-        self.config = config
-
-    def expand(self, inputs):
-        pairs, vecs = inputs
-        left = (
-            {"v": vecs, "p": pairs}
-            | "JoinLeft" >> beam.CoGroupByKey()
-            | "FanOutLeft" >> beam.FlatMap(_fan_out_left)
-        )
-        return (
-            {"v": vecs, "q": left}
-            | "JoinRight" >> beam.CoGroupByKey()
-            | "Score" >> beam.ParDo(ScoreFn(self.config))
-        )
-
-
-def _expand(element, config):
-    """(id, {"v": [(vec, t)], "nb": [(sim, nb_id, nb_vec)]}) -> (id, (expanded vec, t))."""
-    article_id, joined = element
-    for vec, t in joined["v"]:
-        yield article_id, (expand_one(vec, list(joined["nb"]), config), t)
-
-
-def _to_neighbours(element):
-    """(b, {"v": [(vec_b, t)], "m": [(a, s)]}) -> (a, (s, b, vec_b))."""
-    b, joined = element
-    for vb, _ in joined["v"]:
-        for a, s in joined["m"]:
-            yield a, (s, b, vb)
-
-
-class ExpandVectors(beam.PTransform):
-    """One round of neighbour expansion: vectors + edges -> vectors."""
-
-    def __init__(self, config: ec.EventConfig):
-        super().__init__()
-        self.config = config
-
-    def expand(self, inputs):
-        vecs, edges = inputs
-        min_sim = self.config.expand_min_sim
-        messages = edges | "Neighbours" >> beam.FlatMap(neighbour_messages, min_sim)
-        neighbours = (
-            {"v": vecs, "m": messages}
-            | "JoinNeighbourVectors" >> beam.CoGroupByKey()
-            | "SendVectors" >> beam.FlatMap(_to_neighbours)
-        )
-        return (
-            {"v": vecs, "nb": neighbours}
-            | "JoinOwnVector" >> beam.CoGroupByKey()
-            | "Expand" >> beam.FlatMap(_expand, self.config)
-        )
-
-
 class ClusterEvents(beam.PTransform):
     """Articles (``duplicate_of`` set by near-duplicate detection) ->
     ``articles`` (every article with ``entities`` and ``event_id``) and
@@ -255,23 +270,12 @@ class ClusterEvents(beam.PTransform):
             | "CountDf" >> beam.combiners.Count.PerElement()
             | "SharedOnly" >> beam.Filter(lambda kv: kv[1] >= 2)
         )
-        vecs = feats | "Weigh" >> beam.Map(
-            lambda kv, df, n: (kv[0], (ec.weight_features(kv[1][0], df, n, cfg), kv[1][1])),
-            df=beam.pvalue.AsDict(df), n=beam.pvalue.AsSingleton(n_docs))
-
-        pairs = (
-            vecs
-            | "BlockKeys" >> beam.FlatMap(
-                lambda kv, df, n: [(k, (kv[0], kv[1][1])) for k in ec.blocking_keys(kv[1][0], df, n, cfg)],
-                df=beam.pvalue.AsDict(df), n=beam.pvalue.AsSingleton(n_docs))
-            | "GroupBlocks" >> beam.GroupByKey()
-            | "BlockPairs" >> beam.FlatMap(lambda kv: ec.block_pairs(list(kv[1]), cfg))
-            | "DistinctPairs" >> beam.Distinct()
-        )
-        edges = (pairs, vecs) | "Score" >> ScorePairs(cfg)
+        members = feats | "Vectorize" >> beam.Map(
+            vectorize, df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs), config=cfg)
+        edges = members | "Score" >> ScoreBlocks(cfg)
         for round_ in range(cfg.expand_rounds):
-            vecs = (vecs, edges) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
-            edges = (pairs, vecs) | f"Rescore{round_ + 1}" >> ScorePairs(cfg)
+            members = (members, edges) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
+            edges = members | f"Rescore{round_ + 1}" >> ScoreBlocks(cfg)
 
         clusters = (
             edges

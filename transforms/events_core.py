@@ -1,9 +1,23 @@
 """Pure core of wiredesk's event clustering: no Beam, no spaCy model.
 
-Draft under research; see benchmarks/events_research.py.
+Steps (``transforms/events.py`` runs them per Beam key; ``cluster_articles``
+runs them in one process for tests and research):
+
+1. ``raw_features``: stemmed content terms of headline + body, the headline's
+   terms again, normalized entity keys (spaCy NER); ``df_features`` ->
+   document frequencies, computed from the data itself.
+2. ``weight_features``: sublinear tf-idf per feature block, unit length;
+   ``pack_vector`` turns it into compact bytes for the data plane.
+3. ``blocking_keys``: an article's highest-weighted shared features;
+   ``block_edges`` scores pairs inside one block (a capped sorted
+   neighbourhood, so the work is linear in the number of articles).
+4. ``expand_vector`` (``expand_rounds`` times): each vector moves toward its
+   best neighbours, and the blocks are scored again.
+5. ``cluster_edges``: average-link agglomeration over the edges only.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -11,10 +25,13 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
+import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 
 class EventConfig(NamedTuple):
+    """Every knob of the events stage, with the shipped defaults."""
+
     ner_max_chars: Optional[int] = 1500
     term_max_chars: Optional[int] = 4000
     headline_from_body: bool = True
@@ -29,15 +46,16 @@ class EventConfig(NamedTuple):
     idf_power: float = 1.0
     max_features: int = 150
     threshold: float = 0.6
-    linkage: str = "average"
     expand_rounds: int = 2
     expand_k: int = 10
     expand_alpha: float = 1.0
     expand_min_sim: float = 0.1
+    expand_top: int = 300
     # blocking
     block_keys: int = 20
     block_max_df: float = 0.05
     block_min_max_df: int = 50
+    block_max_df_abs: int = 2000
     block_window: int = 100
     edge_min: float = 0.05
     # time
@@ -425,7 +443,11 @@ def document_frequencies(raws: Iterable[Dict[str, float]]) -> Tuple[Dict[str, in
 # --------------------------------------------------------------------------
 
 def max_block_df(n_docs: int, config: EventConfig = DEFAULT_CONFIG) -> int:
-    return max(config.block_min_max_df, int(config.block_max_df * n_docs))
+    """Features in more articles than this are too common to block on:
+    ``block_max_df`` of the articles (at least ``block_min_max_df``), never
+    more than ``block_max_df_abs``. Blocks below the cap can still be large;
+    ``block_edges`` bounds their cost with its window."""
+    return min(config.block_max_df_abs, max(config.block_min_max_df, int(config.block_max_df * n_docs)))
 
 
 def blocking_keys(vec: Dict[str, float], df: Dict[str, int], n_docs: int,
@@ -439,34 +461,192 @@ def blocking_keys(vec: Dict[str, float], df: Dict[str, int], n_docs: int,
     return [f for _, f in cands[: config.block_keys]]
 
 
-def block_pairs(members: Sequence[Tuple[str, Optional[float]]],
-                config: EventConfig = DEFAULT_CONFIG) -> List[Tuple[str, str]]:
-    """Candidate pairs within one block of ``(article_id, time)``.
 
-    Members are sorted by (time, id) (untimed last); each is paired with the
-    next ``block_window`` members only (sorted neighbourhood), and pairs whose
-    times are further apart than the horizon are dropped. Pairs are (lo, hi)
-    by id, so blocks in any order give the same set.
-    """
-    order = sorted(members, key=lambda m: (m[1] is None, m[1] or 0.0, m[0]))
-    horizon = config.time_horizon_days * 86400.0
-    out = []
-    W = config.block_window
-    for i, (a, ta) in enumerate(order):
-        for b, tb in order[i + 1: i + 1 + W]:
-            if ta is not None and tb is not None and tb - ta > horizon:
-                break
-            out.append((a, b) if a < b else (b, a))
+# --------------------------------------------------------------------------
+# compact vectors: what travels between Beam steps
+# --------------------------------------------------------------------------
+#
+# A weighted vector is a dict {feature: weight} while it is built; between
+# steps it is a ``SparseVector``: sorted 64-bit feature ids (a keyed BLAKE2b
+# hash of the feature string, the same on every worker and run) and float32
+# weights, packed into one bytes object. Bytes cross Beam's data plane at
+# memcpy speed, and blocks and expansions score them with numpy/scipy.
+
+_FEATURE_KEY = b"wiredesk-events-v1"
+
+
+@lru_cache(maxsize=500_000)
+def feature_id(feature: str) -> int:
+    """Stable 63-bit id of a feature string (BLAKE2b, keyed, no salt)."""
+    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, key=_FEATURE_KEY).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def pack_vector(vec: Dict[str, float]) -> bytes:
+    """{feature: weight} -> bytes (count, sorted feature ids, float32 weights)."""
+    if not vec:
+        return b""
+    ids = np.fromiter((feature_id(f) for f in vec), dtype=np.int64, count=len(vec))
+    weights = np.fromiter(vec.values(), dtype=np.float32, count=len(vec))
+    order = np.argsort(ids, kind="stable")
+    return ids[order].tobytes() + weights[order].tobytes()
+
+
+def unpack_vector(packed: bytes) -> Tuple[np.ndarray, np.ndarray]:
+    """bytes -> (int64 ids, float32 weights), read-only views."""
+    n = len(packed) // 12
+    return (np.frombuffer(packed, dtype=np.int64, count=n),
+            np.frombuffer(packed, dtype=np.float32, count=n, offset=8 * n))
+
+
+def _matrix(vectors: Sequence[bytes]):
+    """CSR matrix (one row per packed vector) over the union of their ids."""
+    from scipy import sparse
+
+    parts = [unpack_vector(v) for v in vectors]
+    lengths = np.fromiter((len(i) for i, _ in parts), dtype=np.int64, count=len(parts))
+    if lengths.sum() == 0:
+        return sparse.csr_matrix((len(parts), 1), dtype=np.float64)
+    ids = np.concatenate([i for i, _ in parts])
+    weights = np.concatenate([w for _, w in parts]).astype(np.float64)
+    cols, inverse = np.unique(ids, return_inverse=True)
+    indptr = np.concatenate(([0], np.cumsum(lengths)))
+    return sparse.csr_matrix((weights, inverse, indptr), shape=(len(parts), len(cols)))
+
+
+def time_factors(ta: np.ndarray, tb: np.ndarray, config: EventConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """``time_factor`` over arrays of times (NaN = unknown)."""
+    days = np.abs(ta - tb) / 86400.0
+    known = ~np.isnan(days)
+    d = np.where(known, np.maximum(0.0, days - config.time_grace_days), 0.0)
+    out = np.exp(-d * d / (2 * config.time_tau_days ** 2))
+    out[known & (days > config.time_horizon_days)] = 0.0
     return out
 
 
-def pair_edge(a: str, va, ta, b: str, vb, tb, config: EventConfig = DEFAULT_CONFIG):
-    """``(lo, hi, sim)`` rounded so that it does not depend on argument order,
-    or None when below ``edge_min``."""
-    if b < a:
-        a, va, ta, b, vb, tb = b, vb, tb, a, va, ta
-    s = round(similarity(va, vb, ta, tb, config), 9)
-    return (a, b, s) if s >= config.edge_min else None
+# --------------------------------------------------------------------------
+# blocking and scoring inside a block
+# --------------------------------------------------------------------------
+
+class BlockMember(NamedTuple):
+    """What an article brings to each of its blocks."""
+    article_id: str
+    time: Optional[float]
+    vector: bytes          # pack_vector output
+    keys: Tuple[str, ...]  # all of the article's blocking keys
+
+
+def block_order(members: Iterable[BlockMember]) -> List[BlockMember]:
+    """Members sorted by (time, id), undated last: the sorted neighbourhood."""
+    return sorted(members, key=lambda m: (m.time is None, m.time or 0.0, m.article_id))
+
+
+def block_edges(key: str, members: Iterable[BlockMember],
+                config: EventConfig = DEFAULT_CONFIG) -> List[Tuple[str, str, float]]:
+    """Scored candidate pairs of one block: ``(lo id, hi id, similarity)``
+    for pairs scoring at least ``edge_min``.
+
+    Each member is paired with the next ``block_window`` members in (time, id)
+    order, and never across more than ``time_horizon_days``: a block of m
+    articles costs at most m * block_window pairs, so the work grows linearly
+    with the number of articles however common a key gets. In a block small
+    enough to pair everyone, a pair is scored only if ``key`` is the first
+    blocking key the two articles share, so pairs sharing several small
+    blocks are scored once (pairs from windowed blocks may repeat; the
+    clustering step keeps one). Scores are rounded to 1e-6 so that they do
+    not depend on the order of floating-point sums.
+    """
+    order = block_order(members)
+    m = len(order)
+    if m < 2:
+        return []
+    window = config.block_window
+    X = _matrix([o.vector for o in order])
+    times = np.array([np.nan if o.time is None else o.time for o in order], dtype=np.float64)
+    full = m <= window + 1
+    out: List[Tuple[str, str, float]] = []
+    step = max(1, 2048 // max(1, window))
+    for start in range(0, m, step):
+        stop = min(m, start + step)
+        hi = min(m, stop + window)
+        sims = (X[start:stop] @ X[start:hi].T).toarray()
+        for r in range(stop - start):
+            i = start + r
+            j0, j1 = i + 1, min(m, i + 1 + window)
+            if j0 >= j1:
+                continue
+            s = sims[r, j0 - start:j1 - start]
+            s = s * time_factors(np.full(j1 - j0, times[i]), times[j0:j1], config)
+            hits = np.nonzero(s >= config.edge_min)[0]
+            if not len(hits):
+                continue
+            a = order[i]
+            akeys = set(a.keys) if full else None
+            for h in hits.tolist():
+                b = order[j0 + h]
+                if full and min(akeys.intersection(b.keys), default=key) != key:
+                    continue
+                sim = min(1.0, round(float(s[h]), 6))
+                out.append((a.article_id, b.article_id, sim) if a.article_id < b.article_id
+                           else (b.article_id, a.article_id, sim))
+    return out
+
+
+# --------------------------------------------------------------------------
+# neighbour expansion
+# --------------------------------------------------------------------------
+
+def expand_vector(own: bytes, neighbours: Iterable[Tuple[float, str, bytes]],
+                  config: EventConfig = DEFAULT_CONFIG) -> bytes:
+    """Neighbour expansion of one article (pseudo-relevance feedback):
+    v' = unit(v + alpha * sum_j s_j v_j / sum_j s_j) over its ``expand_k``
+    most similar neighbours with s_j >= ``expand_min_sim`` (ties by id),
+    keeping the ``expand_top`` heaviest features.
+
+    Articles about one event use different words for it; after expansion each
+    carries the vocabulary of its closest neighbours, so two reports that
+    share few words but many neighbours score high, while two events of one
+    topic, whose neighbourhoods differ, stay apart.
+    """
+    best = sorted(((s, j, v) for s, j, v in neighbours if s >= config.expand_min_sim),
+                  key=lambda n: (-n[0], n[1]))[: config.expand_k]
+    if not best:
+        return own
+    total = sum(s for s, _, _ in best)
+    parts = [unpack_vector(own)] + [unpack_vector(v) for _, _, v in best]
+    scales = [1.0] + [config.expand_alpha * s / total for s, _, _ in best]
+    ids = np.concatenate([i for i, _ in parts])
+    weights = np.concatenate([w.astype(np.float64) * sc for (_, w), sc in zip(parts, scales)])
+    cols, inverse = np.unique(ids, return_inverse=True)
+    acc = np.bincount(inverse, weights=weights, minlength=len(cols))
+    top = config.expand_top
+    if len(acc) > top:
+        # heaviest first, ties by smaller id: deterministic
+        keep = np.lexsort((cols, -acc))[:top]
+        keep.sort()
+        cols, acc = cols[keep], acc[keep]
+    norm = float(np.sqrt(np.dot(acc, acc))) or 1.0
+    return cols.astype(np.int64).tobytes() + (acc / norm).astype(np.float32).tobytes()
+
+
+def neighbour_lists(edges: Iterable[Tuple[str, str, float]],
+                    config: EventConfig = DEFAULT_CONFIG) -> Dict[str, List[Tuple[float, str]]]:
+    """article -> its ``expand_k`` best (similarity, neighbour) by the edges."""
+    nb: Dict[str, List[Tuple[float, str]]] = {}
+    for a, b, s in edges:
+        if s >= config.expand_min_sim:
+            nb.setdefault(a, []).append((s, b))
+            nb.setdefault(b, []).append((s, a))
+    return {i: sorted(lst, key=lambda x: (-x[0], x[1]))[: config.expand_k] for i, lst in nb.items()}
+
+
+def best_edges(edges: Iterable[Tuple[str, str, float]]) -> List[Tuple[str, str, float]]:
+    """One edge per pair (the highest score), sorted."""
+    best: Dict[Tuple[str, str], float] = {}
+    for a, b, s in edges:
+        if s > best.get((a, b), -1.0):
+            best[(a, b)] = s
+    return sorted((a, b, s) for (a, b), s in best.items())
 
 
 # --------------------------------------------------------------------------
@@ -474,10 +654,10 @@ def pair_edge(a: str, va, ta, b: str, vb, tb, config: EventConfig = DEFAULT_CONF
 # --------------------------------------------------------------------------
 
 def cluster_edges(nodes: Iterable[str], edges: Iterable[Tuple[str, str, float]],
-                  threshold: float, linkage: str = "average") -> Dict[str, str]:
+                  threshold: float) -> Dict[str, str]:
     """Agglomerative clustering over a sparse similarity graph.
 
-    ``average``: UPGMA where a missing edge counts as similarity 0, so two
+    Average linkage (UPGMA) where a missing edge counts as similarity 0, so two
     groups merge only when their members are similar on average -- one
     strong link through an intermediate article is not enough (no chaining).
     Merges go best-first with ties broken by ids, so the result does not
@@ -544,188 +724,43 @@ def cluster_edges(nodes: Iterable[str], edges: Iterable[Tuple[str, str, float]],
     return out
 
 
-def _add(acc: Dict[str, float], vec: Dict[str, float], scale: float = 1.0):
-    for f, v in vec.items():
-        acc[f] = acc.get(f, 0.0) + v * scale
-
-
-def _unit(vec: Dict[str, float], top: Optional[int] = None) -> Dict[str, float]:
-    if top and len(vec) > top:
-        vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
-    n = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    return {f: v / n for f, v in vec.items()}
-
-
-def cluster_centroids(nodes: Iterable[str], edges: Iterable[Tuple[str, str, float]],
-                      vecs: Dict[str, Dict[str, float]], threshold: float,
-                      times: Optional[Dict[str, Optional[float]]] = None,
-                      config: EventConfig = DEFAULT_CONFIG, top: int = 300) -> Dict[str, str]:
-    """Centroid-linkage agglomeration restricted to the candidate graph:
-    repeatedly merge the two linked clusters whose centroids are most similar
-    (cosine of summed unit vectors), while that is >= threshold."""
-    import heapq
-
-    nodes = sorted(set(nodes))
-    adj: Dict[str, set] = {n: set() for n in nodes}
-    for a, b, s in edges:
-        adj[a].add(b)
-        adj[b].add(a)
-    cent = {n: dict(vecs[n]) for n in nodes}
-    unit = {n: vecs[n] for n in nodes}
-    size = {n: 1 for n in nodes}
-    members = {n: [n] for n in nodes}
-    tmin = {n: (times or {}).get(n) for n in nodes}
-    tmax = dict(tmin)
-
-    def csim(a, b):
-        return round(cosine(unit[a], unit[b]), 12)
-
-    heap = []
-    for a in nodes:
-        for b in adj[a]:
-            if a < b:
-                s = csim(a, b)
-                if s >= threshold:
-                    heap.append((-s, a, b, 1, 1))
-    heapq.heapify(heap)
-    while heap:
-        negs, a, b, sa, sb = heapq.heappop(heap)
-        if a not in size or b not in size or size[a] != sa or size[b] != sb:
-            continue
-        _add(cent[a], cent.pop(b))
-        unit.pop(b)
-        unit[a] = _unit(cent[a], top)
-        size[a] += size.pop(b)
-        members[a].extend(members.pop(b))
-        nb = (adj.pop(a) | adj.pop(b)) - {a, b}
-        for c in nb:
-            adj[c].discard(a)
-            adj[c].discard(b)
-            adj[c].add(a)
-        adj[a] = nb
-        for c in nb:
-            s = csim(a, c)
-            if s >= threshold:
-                x, y = (a, c) if a < c else (c, a)
-                heapq.heappush(heap, (-s, x, y, size[x], size[y]))
-    out = {}
-    for root, ms in members.items():
-        name = min(ms)
-        for m in ms:
-            out[m] = name
-    return out
-
-
-def cluster_online(ids: Sequence[str], vecs: Dict[str, Dict[str, float]],
-                   times: Dict[str, Optional[float]], threshold: float,
-                   candidates: Optional[Dict[str, Iterable[str]]] = None,
-                   config: EventConfig = DEFAULT_CONFIG, top: int = 300) -> Dict[str, str]:
-    """Leader/centroid clustering in a deterministic order (time, id): each
-    article joins the cluster whose centroid it is most similar to, if at
-    least ``threshold``, else starts one. ``candidates`` (article -> linked
-    articles) restricts which clusters are compared."""
-    order = sorted(ids, key=lambda i: (times.get(i) is None, times.get(i) or 0.0, i))
-    assign: Dict[str, str] = {}
-    cent: Dict[str, Dict[str, float]] = {}
-    unit: Dict[str, Dict[str, float]] = {}
-    tspan: Dict[str, Tuple[Optional[float], Optional[float]]] = {}
-    for i in order:
-        v, t = vecs[i], times.get(i)
-        if candidates is not None:
-            cl = {assign[j] for j in candidates.get(i, ()) if j in assign}
-        else:
-            cl = set(cent)
-        best, bs = None, threshold
-        for c in sorted(cl):
-            lo, hi = tspan[c]
-            f = 1.0
-            if t is not None and lo is not None:
-                gap = 0.0 if lo <= t <= hi else min(abs(t - lo), abs(t - hi))
-                f = time_factor(0.0, gap, config)
-            s = cosine(v, unit[c]) * f
-            if s >= bs:
-                best, bs = c, s
-        if best is None:
-            best = i
-            cent[i] = dict(v)
-            unit[i] = v
-            tspan[i] = (t, t)
-        else:
-            _add(cent[best], v)
-            unit[best] = _unit(cent[best], top)
-            lo, hi = tspan[best]
-            if t is not None:
-                tspan[best] = (t if lo is None else min(lo, t), t if hi is None else max(hi, t))
-        assign[i] = best
-    return assign
-
-
-def expand_vectors(vecs: Dict[str, Dict[str, float]], edges: Iterable[Tuple[str, str, float]],
-                   k: int = 10, alpha: float = 1.0, min_sim: float = 0.0,
-                   top: Optional[int] = 300) -> Dict[str, Dict[str, float]]:
-    """Neighbour expansion: v' = unit(v + alpha * sum_j s_j v_j / sum_j s_j)
-    over the article's k most similar candidates (ties by id)."""
-    nb: Dict[str, List[Tuple[float, str]]] = {}
-    for a, b, s in edges:
-        if s >= min_sim:
-            nb.setdefault(a, []).append((s, b))
-            nb.setdefault(b, []).append((s, a))
-    out = {}
-    for i, v in vecs.items():
-        lst = sorted(nb.get(i, []), key=lambda x: (-x[0], x[1]))[:k]
-        if not lst:
-            out[i] = v
-            continue
-        acc = dict(v)
-        tot = sum(s for s, _ in lst)
-        for s, j in lst:
-            _add(acc, vecs[j], alpha * s / tot)
-        out[i] = _unit(acc, top)
-    return out
 
 
 # --------------------------------------------------------------------------
 # reference driver (one process): what the Beam transforms do, in order
 # --------------------------------------------------------------------------
 
-def candidate_pairs(ids, vecs, times, df, n_docs, config: EventConfig = DEFAULT_CONFIG,
-                    stats: Optional[dict] = None) -> List[Tuple[str, str]]:
-    blocks: Dict[str, List[Tuple[str, Optional[float]]]] = {}
-    for i in ids:
-        for k in blocking_keys(vecs[i], df, n_docs, config):
-            blocks.setdefault(k, []).append((i, times.get(i)))
-    pairs = set()
-    for members in blocks.values():
-        pairs.update(block_pairs(members, config))
-    if stats is not None:
-        sizes = [len(m) for m in blocks.values()]
-        stats.update(blocks=len(blocks), max_block=max(sizes or [0]), candidate_pairs=len(pairs))
-    return sorted(pairs)
-
-
-def score_pairs(pairs, vecs, times, config: EventConfig = DEFAULT_CONFIG):
-    out = []
-    for a, b in pairs:
-        e = pair_edge(a, vecs[a], times.get(a), b, vecs[b], times.get(b), config)
-        if e:
-            out.append(e)
-    return out
-
-
 def cluster_articles(ids: Sequence[str], raws: Dict[str, Dict[str, float]],
                      times: Dict[str, Optional[float]], config: EventConfig = DEFAULT_CONFIG,
                      stats: Optional[dict] = None) -> Dict[str, str]:
-    """article id -> cluster key (smallest member id), all steps in one process."""
+    """article id -> cluster key (smallest member id), every step of
+    ``transforms.events.ClusterEvents`` in one process (tests, research)."""
     df, n = document_frequencies(raws[i] for i in ids)
+    df = {f: c for f, c in df.items() if c >= 2}
     vecs = {i: weight_features(raws[i], df, n, config) for i in ids}
-    pairs = candidate_pairs(ids, vecs, times, df, n, config, stats)
-    edges = score_pairs(pairs, vecs, times, config)
+    packed = {i: pack_vector(v) for i, v in vecs.items()}
+    keys = {i: tuple(blocking_keys(vecs[i], df, n, config)) for i in ids}
+    members: Dict[str, List[BlockMember]] = {}
+    for i in ids:
+        for k in keys[i]:
+            members.setdefault(k, []).append(BlockMember(i, times.get(i), packed[i], keys[i]))
+
+    def score():
+        out = []
+        for k in sorted(members):
+            out.extend(block_edges(k, members[k], config))
+        return best_edges(out)
+
+    edges = score()
     for _ in range(config.expand_rounds):
-        vecs = expand_vectors(vecs, edges, config.expand_k, config.expand_alpha,
-                              config.expand_min_sim)
-        edges = score_pairs(pairs, vecs, times, config)
+        nb = neighbour_lists(edges, config)
+        packed = {i: expand_vector(packed[i], [(s, j, packed[j]) for s, j in nb.get(i, [])], config)
+                  for i in ids}
+        for k, ms in members.items():
+            members[k] = [m._replace(vector=packed[m.article_id]) for m in ms]
+        edges = score()
     if stats is not None:
-        stats["edges"] = len(edges)
-    if config.linkage == "centroid":
-        return cluster_centroids(ids, edges, vecs, config.threshold, times, config)
-    return cluster_edges(ids, edges, config.threshold, config.linkage)
+        stats.update(blocks=len(members), max_block=max((len(m) for m in members.values()), default=0),
+                     edges=len(edges))
+    return cluster_edges(ids, edges, config.threshold)
+
