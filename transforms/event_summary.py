@@ -14,6 +14,7 @@ import hashlib
 import math
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from schemas.records import Article, EntityCount, Event
@@ -64,6 +65,13 @@ def top_entities(canonicals: Sequence[Article]) -> List[EntityCount]:
     return [EntityCount(text=most(spellings[n]), label=most(labels[n]), count=c) for n, c in ranked]
 
 
+@lru_cache(maxsize=200_000)
+def _term(word: str) -> Optional[str]:
+    """The feature term of one lower-cased word (None for stop words)."""
+    stemmed = ec.tokens(word)
+    return stemmed[0] if stemmed else None
+
+
 def top_terms(canonicals: Sequence[Article], df: Dict[str, int], n_docs: int) -> List[str]:
     """Terms weighted by how many of the event's articles use them times their
     rarity in the whole run (idf); shown as their most frequent surface form."""
@@ -73,11 +81,11 @@ def top_terms(canonicals: Sequence[Article], df: Dict[str, int], n_docs: int) ->
         seen = set()
         for word in _WORD.findall(f"{a.headline or ''}\n{a.body or ''}"):
             lower = word.lower()
-            stemmed = ec.tokens(lower)
-            if not stemmed:
+            term = _term(lower)
+            if term is None:
                 continue
-            surface[stemmed[0]][lower] += 1
-            seen.add(stemmed[0])
+            surface[term][lower] += 1
+            seen.add(term)
         for term in seen:
             weight[term] += ec.idf(df.get("t:" + term, 1), max(n_docs, 1))
     ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]

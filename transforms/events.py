@@ -14,9 +14,10 @@ keys:
    and each block is scored where it lands, pairs in a capped sorted window
    (never all pairs; vectors travel once per block key, never per pair);
    one edge per pair is kept by a combine;
-5. ``expand_rounds`` rounds of neighbour expansion: each article takes the
-   vectors of its ``expand_k`` best neighbours (a combine, then two keyed
-   joins) and moves toward them; the blocks are scored again;
+5. neighbour expansion: each article picks its ``expand_k`` best neighbours
+   by the first scores (a combine per key); in each of ``expand_rounds``
+   rounds it takes their current vectors (two keyed joins) and moves toward
+   them; then the blocks are scored once more;
 6. clustering over the edges in ONE worker: the only step that sees the whole
    graph. It holds edges (two ids and a float each, only pairs above
    ``edge_min``), not articles, so it stays small next to the data; average
@@ -148,28 +149,38 @@ class ScoreBlocks(beam.PTransform):
         )
 
 
-class ExpandVectors(beam.PTransform):
-    """One round of neighbour expansion: (members, edges) -> members.
+class BestNeighbours(beam.PTransform):
+    """Edges -> (j, (i, s)): article i asks its neighbour j for its vector,
+    for the ``expand_k`` best neighbours of each article (a combine per key,
+    ties by id)."""
 
-    Each article keeps its ``expand_k`` best neighbours (a combine per key),
-    asks them for their vectors (one keyed join) and moves its own vector
-    toward theirs (a second keyed join): k vectors travel per article, never
-    one per pair."""
+    def __init__(self, config: ec.EventConfig):
+        super().__init__()
+        self.config = config
+
+    def expand(self, edges):
+        return (
+            edges
+            | "Neighbours" >> beam.FlatMap(neighbour_messages, self.config.expand_min_sim)
+            | "BestNeighbours" >> beam.combiners.Top.SmallestPerKey(self.config.expand_k)
+            | "AskNeighbours" >> beam.FlatMap(_ask_neighbours)
+        )
+
+
+class ExpandVectors(beam.PTransform):
+    """One round of neighbour expansion: (members, asks) -> members.
+
+    Each article receives the vectors of the neighbours it asked for (one
+    keyed join) and moves its own vector toward theirs (a second keyed join):
+    ``expand_k`` vectors travel per article, never one per pair."""
 
     def __init__(self, config: ec.EventConfig):
         super().__init__()
         self.config = config
 
     def expand(self, inputs):
-        members, edges = inputs
-        cfg = self.config
+        members, asks = inputs
         by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m))
-        asks = (
-            edges
-            | "Neighbours" >> beam.FlatMap(neighbour_messages, cfg.expand_min_sim)
-            | "BestNeighbours" >> beam.combiners.Top.SmallestPerKey(cfg.expand_k)
-            | "AskNeighbours" >> beam.FlatMap(_ask_neighbours)
-        )
         vectors = (
             {"m": by_id, "r": asks}
             | "JoinNeighbourVectors" >> beam.CoGroupByKey()
@@ -178,7 +189,7 @@ class ExpandVectors(beam.PTransform):
         return (
             {"m": by_id, "n": vectors}
             | "JoinOwnVector" >> beam.CoGroupByKey()
-            | "Expand" >> beam.FlatMap(_expand, cfg)
+            | "Expand" >> beam.FlatMap(_expand, self.config)
         )
 
 
@@ -273,9 +284,11 @@ class ClusterEvents(beam.PTransform):
         members = feats | "Vectorize" >> beam.Map(
             vectorize, df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs), config=cfg)
         edges = members | "Score" >> ScoreBlocks(cfg)
-        for round_ in range(cfg.expand_rounds):
-            members = (members, edges) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
-            edges = members | f"Rescore{round_ + 1}" >> ScoreBlocks(cfg)
+        if cfg.expand_rounds:
+            asks = edges | "BestNeighbours" >> BestNeighbours(cfg)
+            for round_ in range(cfg.expand_rounds):
+                members = (members, asks) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
+            edges = members | "Rescore" >> ScoreBlocks(cfg)
 
         clusters = (
             edges

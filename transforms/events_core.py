@@ -11,8 +11,9 @@ runs them in one process for tests and research):
 3. ``blocking_keys``: an article's highest-weighted shared features;
    ``block_edges`` scores pairs inside one block (a capped sorted
    neighbourhood, so the work is linear in the number of articles).
-4. ``expand_vector`` (``expand_rounds`` times): each vector moves toward its
-   best neighbours, and the blocks are scored again.
+4. ``neighbour_lists`` from the first scores, then ``expand_vector``
+   (``expand_rounds`` times): each vector moves toward its best neighbours'
+   current vectors; the blocks are scored once more.
 5. ``cluster_edges``: average-link agglomeration over the edges only.
 """
 from __future__ import annotations
@@ -50,7 +51,7 @@ class EventConfig(NamedTuple):
     expand_k: int = 10
     expand_alpha: float = 1.0
     expand_min_sim: float = 0.1
-    expand_top: int = 300
+    expand_top: int = 150
     # blocking
     block_keys: int = 20
     block_max_df: float = 0.05
@@ -560,10 +561,12 @@ def block_edges(key: str, members: Iterable[BlockMember],
     m = len(order)
     if m < 2:
         return []
+    if m <= SMALL_BLOCK:
+        return _small_block_edges(key, order, config)
     window = config.block_window
+    full = m <= window + 1
     X = _matrix([o.vector for o in order])
     times = np.array([np.nan if o.time is None else o.time for o in order], dtype=np.float64)
-    full = m <= window + 1
     out: List[Tuple[str, str, float]] = []
     step = max(1, 2048 // max(1, window))
     for start in range(0, m, step):
@@ -577,18 +580,53 @@ def block_edges(key: str, members: Iterable[BlockMember],
                 continue
             s = sims[r, j0 - start:j1 - start]
             s = s * time_factors(np.full(j1 - j0, times[i]), times[j0:j1], config)
-            hits = np.nonzero(s >= config.edge_min)[0]
-            if not len(hits):
+            hits = np.nonzero(s >= config.edge_min)[0].tolist()
+            if not hits:
                 continue
             a = order[i]
             akeys = set(a.keys) if full else None
-            for h in hits.tolist():
+            for h in hits:
                 b = order[j0 + h]
                 if full and min(akeys.intersection(b.keys), default=key) != key:
                     continue
-                sim = min(1.0, round(float(s[h]), 6))
-                out.append((a.article_id, b.article_id, sim) if a.article_id < b.article_id
-                           else (b.article_id, a.article_id, sim))
+                out.append(_edge(a.article_id, b.article_id, float(s[h])))
+    return out
+
+
+def _edge(a: str, b: str, sim: float) -> Tuple[str, str, float]:
+    sim = min(1.0, round(sim, 6))
+    return (a, b, sim) if a < b else (b, a, sim)
+
+
+#: Blocks up to this size are scored pair by pair (numpy on the two packed
+#: vectors); larger ones as one sparse matrix product per slice of rows.
+SMALL_BLOCK = 12
+
+
+def _small_block_edges(key: str, order: List[BlockMember],
+                       config: EventConfig) -> List[Tuple[str, str, float]]:
+    """All pairs of a small block, each scored only in the block of the first
+    key its two articles share (the same edges as the matrix path)."""
+    out: List[Tuple[str, str, float]] = []
+    keysets = [set(o.keys) for o in order]
+    vecs: List[Optional[Tuple[np.ndarray, np.ndarray]]] = [None] * len(order)
+    for i, a in enumerate(order):
+        for j in range(i + 1, len(order)):
+            b = order[j]
+            if min(keysets[i].intersection(b.keys), default=key) != key:
+                continue
+            f = time_factor(a.time, b.time, config)
+            if f == 0.0:
+                continue
+            if vecs[i] is None:
+                vecs[i] = unpack_vector(a.vector)
+            if vecs[j] is None:
+                vecs[j] = unpack_vector(b.vector)
+            (ia, wa), (ib, wb) = vecs[i], vecs[j]
+            _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+            s = float(np.dot(wa[xa].astype(np.float64), wb[xb].astype(np.float64))) * f
+            if s >= config.edge_min:
+                out.append(_edge(a.article_id, b.article_id, s))
     return out
 
 
@@ -752,10 +790,11 @@ def cluster_articles(ids: Sequence[str], raws: Dict[str, Dict[str, float]],
         return best_edges(out)
 
     edges = score()
-    for _ in range(config.expand_rounds):
+    if config.expand_rounds:
         nb = neighbour_lists(edges, config)
-        packed = {i: expand_vector(packed[i], [(s, j, packed[j]) for s, j in nb.get(i, [])], config)
-                  for i in ids}
+        for _ in range(config.expand_rounds):
+            packed = {i: expand_vector(packed[i], [(s, j, packed[j]) for s, j in nb.get(i, [])], config)
+                      for i in ids}
         for k, ms in members.items():
             members[k] = [m._replace(vector=packed[m.article_id]) for m in ms]
         edges = score()
