@@ -32,6 +32,20 @@ def test_seeds_by_default(tmp_path, run_cli):
     assert m["versions"]["apache-beam"]
 
 
+def test_directory_input_skips_its_documentation(tmp_path, run_cli):
+    """`--input seeds` reads the five stories, not the README beside them; a
+    document named explicitly is read like any text file."""
+    out = tmp_path / "out"
+    code, printed = run_cli("--input", "seeds", "--output", out)
+    assert code == 0, printed
+    assert manifest(out)["counts"]["records_read"] == 5
+    assert read_table(out, "articles").num_rows == 5
+    out2 = tmp_path / "out2"
+    code, printed = run_cli("--input", "seeds/README.md", "--output", out2)
+    assert code == 0, printed
+    assert manifest(out2)["counts"]["records_read"] == 1
+
+
 def test_output_reads_back_with_duckdb_and_explicit_schema(tmp_path, run_cli):
     out = tmp_path / "out"
     assert run_cli("--output", out)[0] == 0

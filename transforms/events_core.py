@@ -46,12 +46,15 @@ class EventConfig(NamedTuple):
     w_number: float = 0.25
     idf_power: float = 1.0
     max_features: int = 150
-    threshold: float = 0.6
+    evidence_vocab: float = 20.0
+    evidence_min_features: int = 10
+    threshold: float = 0.7
     expand_rounds: int = 2
     expand_k: int = 10
     expand_alpha: float = 1.0
     expand_min_sim: float = 0.1
     expand_top: int = 150
+    expand_min_total: float = 0.5
     # blocking
     block_keys: int = 20
     block_max_df: float = 0.05
@@ -393,7 +396,28 @@ def weight_features(raw: Dict[str, float], df: Dict[str, int], n_docs: int,
     if config.max_features and len(vec) > config.max_features:
         vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[: config.max_features])
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    return {f: v / norm for f, v in vec.items()}
+    scale = evidence_scale(sum(1 for f in raw if not f.startswith("h:")), config) / norm
+    return {f: v * scale for f, v in vec.items()}
+
+
+def evidence_scale(n_features: int, config: EventConfig = DEFAULT_CONFIG) -> float:
+    """Length of an article's vector, from how many distinct features it has.
+
+    Two reports of one event that draw n_a and n_b words from the event's
+    vocabulary (effective size V) have an expected cosine of about
+    1 / sqrt((1 + V/n_a)(1 + V/n_b)): a pair of headlines scores several
+    times lower than a pair of full articles about the same event. Scaling
+    each vector by sqrt((1 + V/n) / (1 + V/n_full)) makes their dot products
+    comparable, so one threshold serves both. n is clamped to
+    [evidence_min_features, max_features]; full-length articles keep 1.
+    ``evidence_vocab`` = 0 turns it off.
+    """
+    V = config.evidence_vocab
+    if V <= 0:
+        return 1.0
+    n_full = float(config.max_features or 150)
+    n = min(max(float(n_features), float(config.evidence_min_features), 1.0), n_full)
+    return math.sqrt((1.0 + V / n) / (1.0 + V / n_full))
 
 
 def cosine(a: Dict[str, float], b: Dict[str, float]) -> float:
@@ -636,25 +660,33 @@ def _small_block_edges(key: str, order: List[BlockMember],
 
 def expand_vector(own: bytes, neighbours: Iterable[Tuple[float, str, bytes]],
                   config: EventConfig = DEFAULT_CONFIG) -> bytes:
-    """Neighbour expansion of one article (pseudo-relevance feedback):
-    v' = unit(v + alpha * sum_j s_j v_j / sum_j s_j) over its ``expand_k``
-    most similar neighbours with s_j >= ``expand_min_sim`` (ties by id),
-    keeping the ``expand_top`` heaviest features.
+    """Neighbour expansion of one article (pseudo-relevance feedback).
+
+    v' = |v| * unit(unit(v) + alpha * sum_j p_j unit(v_j) / max(sum_j p_j,
+    expand_min_total)) over its ``expand_k`` most similar neighbours (ties by
+    id), where p_j = s_j - expand_min_sim is how far neighbour j clears the
+    floor; the ``expand_top`` heaviest features are kept.
 
     Articles about one event use different words for it; after expansion each
     carries the vocabulary of its closest neighbours, so two reports that
     share few words but many neighbours score high, while two events of one
-    topic, whose neighbourhoods differ, stay apart.
+    topic, whose neighbourhoods differ, stay apart. A neighbour just above the
+    floor pulls little (a lone weak neighbour would otherwise drag an article
+    all the way to it, and two unrelated short items would end up alike), and
+    the expanded vector keeps the length of the article's own (its evidence,
+    see ``evidence_scale``).
     """
     best = sorted(((s, j, v) for s, j, v in neighbours if s >= config.expand_min_sim),
                   key=lambda n: (-n[0], n[1]))[: config.expand_k]
     if not best:
         return own
-    total = sum(s for s, _, _ in best)
+    pulls = [s - config.expand_min_sim for s, _, _ in best]
+    total = max(sum(pulls), config.expand_min_total)
     parts = [unpack_vector(own)] + [unpack_vector(v) for _, _, v in best]
-    scales = [1.0] + [config.expand_alpha * s / total for s, _, _ in best]
+    scales = [1.0] + [config.expand_alpha * p / total for p in pulls]
+    lengths = [float(np.sqrt(np.dot(w.astype(np.float64), w.astype(np.float64)))) or 1.0 for _, w in parts]
     ids = np.concatenate([i for i, _ in parts])
-    weights = np.concatenate([w.astype(np.float64) * sc for (_, w), sc in zip(parts, scales)])
+    weights = np.concatenate([w.astype(np.float64) * (sc / n) for (_, w), sc, n in zip(parts, scales, lengths)])
     cols, inverse = np.unique(ids, return_inverse=True)
     acc = np.bincount(inverse, weights=weights, minlength=len(cols))
     top = config.expand_top
@@ -664,7 +696,9 @@ def expand_vector(own: bytes, neighbours: Iterable[Tuple[float, str, bytes]],
         keep.sort()
         cols, acc = cols[keep], acc[keep]
     norm = float(np.sqrt(np.dot(acc, acc))) or 1.0
-    return cols.astype(np.int64).tobytes() + (acc / norm).astype(np.float32).tobytes()
+    # unit directions are mixed; the result keeps the length (evidence) of
+    # the article's own vector (see evidence_scale)
+    return cols.astype(np.int64).tobytes() + (acc * (lengths[0] / norm)).astype(np.float32).tobytes()
 
 
 def neighbour_lists(edges: Iterable[Tuple[str, str, float]],

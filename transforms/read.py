@@ -2,7 +2,9 @@
 
 A PATH is a file, a directory (every file below it) or a glob, on any
 filesystem Beam knows. Inside a directory, names starting with '.' or '_' are
-skipped, as Hadoop and Spark do (``_manifest.json``, ``.DS_Store``).
+skipped, as Hadoop and Spark do (``_manifest.json``, ``.DS_Store``), and so are
+the documents that travel with data sets (README, LICENSE, NOTICE, CHANGELOG,
+COPYING, any ``.md`` file). A file named explicitly is always read.
 Formats are detected per file by ``transforms.formats``.
 """
 from __future__ import annotations
@@ -33,6 +35,20 @@ def is_hidden_below(path: str, root: str) -> bool:
     return any(part.startswith((".", "_")) for part in rel.replace("\\", "/").split("/") if part)
 
 
+DOCUMENT_NAMES = frozenset({"README", "LICENSE", "LICENCE", "NOTICE", "CHANGELOG", "COPYING"})
+
+
+def is_document(path: str) -> bool:
+    """True for a data set's own documentation (README.md, LICENSE.txt, ...)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, _, ext = name.partition(".")
+    return stem.upper() in DOCUMENT_NAMES or name.lower().endswith(".md")
+
+
+def _keep(m, root: str) -> bool:
+    return not is_hidden_below(m.path, root) and not is_document(m.path)
+
+
 def expand_path(path: str):
     """File paths for one PATH, plus its sorted metadata (deterministic order).
 
@@ -43,11 +59,11 @@ def expand_path(path: str):
         root = path[: min(path.index(c) for c in GLOB_CHARS if c in path)]
         root = root[: root.rfind("/") + 1] if "/" in root else ""
         found = FileSystems.match([path])[0].metadata_list
-        return sorted((m for m in found if not is_hidden_below(m.path, root)), key=lambda m: m.path)
+        return sorted((m for m in found if _keep(m, root)), key=lambda m: m.path)
     root = path.rstrip("/")
     below = FileSystems.match([root + "/**"])[0].metadata_list
     if below:
-        return sorted((m for m in below if not is_hidden_below(m.path, root)), key=lambda m: m.path)
+        return sorted((m for m in below if _keep(m, root)), key=lambda m: m.path)
     return FileSystems.match([path])[0].metadata_list
 
 
