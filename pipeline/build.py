@@ -10,7 +10,7 @@ from typing import Dict, Optional
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipeline.options import WiredeskOptions, dedup_config, input_paths
+from pipeline.options import WiredeskOptions, dedup_config, event_config, input_paths
 from transforms.events import ClusterEvents
 from transforms.near_duplicates import NearDuplicates
 from transforms.normalize import Normalize
@@ -33,7 +33,7 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
     normalized = read["records"] | "Normalize" >> Normalize(wd.raw_max_chars)
     versions = normalized["articles"] | "Versions" >> ResolveVersions()
     deduped = versions["articles"] | "NearDuplicates" >> NearDuplicates(dedup_config(options))
-    events = deduped["articles"] | "Events" >> ClusterEvents(model_name=wd.spacy_model)
+    events = deduped["articles"] | "Events" >> ClusterEvents(event_config(options), model_name=wd.spacy_model)
 
     rejects = (read["rejects"], normalized["rejects"]) | "AllRejects" >> beam.Flatten()
     outputs = {

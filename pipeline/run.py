@@ -22,7 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipeline import __version__
 from pipeline.build import build_pipeline
-from pipeline.options import WiredeskOptions, input_paths
+from pipeline.options import WiredeskOptions, event_config, input_paths
 from transforms.read import is_glob
 
 DEPENDENCIES = ("apache-beam", "pyarrow", "spacy", "datasketch", "numpy", "feedparser",
@@ -192,6 +192,10 @@ def run(argv: Optional[Sequence[str]] = None) -> RunResult:
     options = PipelineOptions(list(argv or []))
     paths = input_paths(options)
     check_inputs(paths)
+    try:
+        event_config(options)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
     options = PipelineOptions(use_all_cores(argv or [], paths))
     wd = options.view_as(WiredeskOptions)
     check_output(wd.output)

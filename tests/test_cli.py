@@ -134,6 +134,13 @@ def test_mixed_wire_formats_in_one_run(tmp_path, run_cli):
     assert m["balanced"]
 
 
+def test_bad_event_option_is_a_clear_error(tmp_path, capsys):
+    from pipeline.cli import main
+    assert main(["run", "--event_threshold", "1.5", "--output", str(tmp_path / "o")]) == 2
+    assert "--event_threshold must be in (0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
     from pipeline.cli import main
     assert main(["run", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o")]) == 2
