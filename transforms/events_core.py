@@ -585,7 +585,7 @@ def block_edges(key: str, members: Iterable[BlockMember],
     m = len(order)
     if m < 2:
         return []
-    if m <= SMALL_BLOCK:
+    if m <= min(SMALL_BLOCK, config.block_window + 1):
         return _small_block_edges(key, order, config)
     window = config.block_window
     full = m <= window + 1
@@ -604,7 +604,7 @@ def block_edges(key: str, members: Iterable[BlockMember],
                 continue
             s = sims[r, j0 - start:j1 - start]
             s = s * time_factors(np.full(j1 - j0, times[i]), times[j0:j1], config)
-            hits = np.nonzero(s >= config.edge_min)[0].tolist()
+            hits = np.nonzero((s >= config.edge_min) & (s > 0.0))[0].tolist()
             if not hits:
                 continue
             a = order[i]
@@ -649,7 +649,7 @@ def _small_block_edges(key: str, order: List[BlockMember],
             (ia, wa), (ib, wb) = vecs[i], vecs[j]
             _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
             s = float(np.dot(wa[xa].astype(np.float64), wb[xb].astype(np.float64))) * f
-            if s >= config.edge_min:
+            if s >= config.edge_min and s > 0.0:
                 out.append(_edge(a.article_id, b.article_id, s))
     return out
 
