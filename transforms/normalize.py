@@ -139,6 +139,9 @@ class Normalize(beam.PTransform):
         self.raw_max_chars = raw_max_chars
 
     def expand(self, records):
+        # A file is read by one worker; spreading its records before the
+        # cleaning (the costly part) lets every worker share it.
+        records = records | "Spread" >> beam.Reshuffle()
         out = records | "CleanAndValidate" >> beam.ParDo(
             NormalizeFn(self.raw_max_chars)).with_outputs(REJECTS, main="articles")
         return {"articles": typed(out.articles, Article),
