@@ -31,7 +31,10 @@ keys:
    and one ``Event`` row.
 
 Batch runs give the same events for the same input in any order: every step
-is keyed, sorted or order-free. Streaming runs apply the same steps per window.
+is keyed, sorted or order-free. The steps are written per key and per window,
+but the stage has not yet been run on unbounded input (the global document
+count uses ``Count.Globally`` with its default, which non-global windows will
+need ``without_defaults`` for).
 """
 from __future__ import annotations
 
