@@ -420,12 +420,6 @@ def evidence_scale(n_features: int, config: EventConfig = DEFAULT_CONFIG) -> flo
     return math.sqrt((1.0 + V / n) / (1.0 + V / n_full))
 
 
-def cosine(a: Dict[str, float], b: Dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b[f] for f, v in a.items() if f in b)
-
-
 def time_factor(ta: Optional[float], tb: Optional[float],
                 config: EventConfig = DEFAULT_CONFIG) -> float:
     """Gaussian in the gap in days (1 when either time is unknown); 0 past
@@ -437,11 +431,6 @@ def time_factor(ta: Optional[float], tb: Optional[float],
         return 0.0
     days = max(0.0, days - config.time_grace_days)
     return math.exp(-days * days / (2 * config.time_tau_days ** 2))
-
-
-def similarity(va, vb, ta=None, tb=None, config: EventConfig = DEFAULT_CONFIG) -> float:
-    f = time_factor(ta, tb, config)
-    return 0.0 if f == 0.0 else cosine(va, vb) * f
 
 
 # --------------------------------------------------------------------------
