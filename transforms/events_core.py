@@ -29,6 +29,8 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from schemas.records import Entity
+
 
 class EventConfig(NamedTuple):
     """Every knob of the events stage, with the shipped defaults."""
@@ -266,12 +268,6 @@ ENTITY_LABELS = NAME_LABELS | NUMBER_LABELS
 
 _ENT_STRIP = re.compile(r"^(the|a|an)\s+|['’]s$|[^\w\s]")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-
-
-class Entity(NamedTuple):
-    text: str
-    label: str
-    norm: str
 
 
 def normalize_entity(text: str, label: str) -> Optional[str]:
