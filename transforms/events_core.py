@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from schemas.records import Entity
 
@@ -122,7 +121,15 @@ _EXTRA_STOP = {
     "news", "new", "year", "years", "time", "just", "like", "also", "people", "way",
     "s", "t", "mr", "mrs", "ms", "dr", "got", "get", "including", "week", "day", "days",
 }
-STOP = frozenset(w.lower() for w in STOP_WORDS) | _EXTRA_STOP
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset:
+    """spaCy's English stop words plus wire-copy fillers. Loaded on first use,
+    so the process that only builds the pipeline never imports spaCy."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(w.lower() for w in STOP_WORDS) | _EXTRA_STOP
 
 
 def _fold(text: str) -> str:
@@ -133,6 +140,7 @@ def _fold(text: str) -> str:
 def tokens(text: str) -> List[str]:
     """Lower-cased, accent-folded content tokens, stemmed; stop words out."""
     out = []
+    stop = stop_words()
     for m in _TOKEN.finditer(_fold(text)):
         w = m.group(0).replace("’", "'")
         if w.endswith("'s"):
@@ -143,7 +151,7 @@ def tokens(text: str) -> List[str]:
                 continue
             out.append(w)
             continue
-        if len(w) < 2 or w in STOP:
+        if len(w) < 2 or w in stop:
             continue
         out.append(stem(w))
     return out
