@@ -133,12 +133,16 @@ class ScoreBlockFn(beam.DoFn):
         yield from edges
 
 
-class ScoreBlocks(beam.PTransform):
-    """Block members -> one edge per scored pair (the best score)."""
+class _EventStep(beam.PTransform):
+    """A composite step of the events stage, configured by an EventConfig."""
 
     def __init__(self, config: ec.EventConfig):
         super().__init__()
         self.config = config
+
+
+class ScoreBlocks(_EventStep):
+    """Block members -> one edge per scored pair (the best score)."""
 
     def expand(self, members):
         return (
@@ -152,14 +156,10 @@ class ScoreBlocks(beam.PTransform):
         )
 
 
-class BestNeighbours(beam.PTransform):
+class BestNeighbours(_EventStep):
     """Edges -> (j, (i, s)): article i asks its neighbour j for its vector,
     for the ``expand_k`` best neighbours of each article (a combine per key,
     ties by id)."""
-
-    def __init__(self, config: ec.EventConfig):
-        super().__init__()
-        self.config = config
 
     def expand(self, edges):
         return (
@@ -170,16 +170,12 @@ class BestNeighbours(beam.PTransform):
         )
 
 
-class ExpandVectors(beam.PTransform):
+class ExpandVectors(_EventStep):
     """One round of neighbour expansion: (members, asks) -> members.
 
     Each article receives the vectors of the neighbours it asked for (one
     keyed join) and moves its own vector toward theirs (a second keyed join):
     ``expand_k`` vectors travel per article, never one per pair."""
-
-    def __init__(self, config: ec.EventConfig):
-        super().__init__()
-        self.config = config
 
     def expand(self, inputs):
         members, asks = inputs
@@ -227,8 +223,7 @@ class AssignEventsFn(beam.DoFn):
 
     EVENTS = "events"
 
-    def __init__(self, config: ec.EventConfig):
-        self.config = config
+    def __init__(self):
         #: Events found (singletons included).
         self.events = Metrics.counter(NAMESPACE, "events")
         #: Events reported by a single canonical article.
@@ -307,7 +302,7 @@ class ClusterEvents(beam.PTransform):
             | "KeyByEvent" >> beam.Map(event_key, clusters=beam.pvalue.AsDict(clusters))
             | "GroupEvents" >> beam.GroupByKey()
             | "AssignEvents" >> beam.ParDo(
-                AssignEventsFn(cfg), df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs)
+                AssignEventsFn(), df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs)
             ).with_outputs(AssignEventsFn.EVENTS, main="articles")
         )
         return {"articles": typed(assigned.articles, Article),

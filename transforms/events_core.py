@@ -400,7 +400,7 @@ def weight_features(raw: Dict[str, float], df: Dict[str, int], n_docs: int,
     if config.max_features and len(vec) > config.max_features:
         vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[: config.max_features])
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    scale = evidence_scale(sum(1 for f in raw if not f.startswith("h:")), config) / norm
+    scale = evidence_scale(len(df_features(raw)), config) / norm
     return {f: v * scale for f, v in vec.items()}
 
 
@@ -601,13 +601,19 @@ def block_edges(key: str, members: Iterable[BlockMember],
             if not hits:
                 continue
             a = order[i]
-            akeys = set(a.keys) if full else None
+            akeys = set(a.keys)
             for h in hits:
                 b = order[j0 + h]
-                if full and min(akeys.intersection(b.keys), default=key) != key:
+                if full and not _scored_here(key, akeys, b.keys):
                     continue
                 out.append(_edge(a.article_id, b.article_id, float(s[h])))
     return out
+
+
+def _scored_here(key: str, akeys: set, bkeys: Sequence[str]) -> bool:
+    """True when ``key`` is the first blocking key two articles share: the
+    one block of all-pairs scoring where their pair is scored."""
+    return min(akeys.intersection(bkeys), default=key) == key
 
 
 def _edge(a: str, b: str, sim: float) -> Tuple[str, str, float]:
@@ -630,7 +636,7 @@ def _small_block_edges(key: str, order: List[BlockMember],
     for i, a in enumerate(order):
         for j in range(i + 1, len(order)):
             b = order[j]
-            if min(keysets[i].intersection(b.keys), default=key) != key:
+            if not _scored_here(key, keysets[i], b.keys):
                 continue
             f = time_factor(a.time, b.time, config)
             if f == 0.0:
