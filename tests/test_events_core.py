@@ -103,20 +103,45 @@ def test_pack_empty():
 
 # -- time_factor / time_factors ---------------------------------------------
 
+NO_BURST = DEFAULT_CONFIG._replace(time_burst_boost=0.0)
+MIDNIGHT = 1_709_942_400.0  # 2024-03-09T00:00:00Z: a bare date
+
+
 def test_time_factor_shape():
-    assert time_factor(None, T0) == time_factor(T0, None) == time_factor(None, None) == 1.0
-    assert time_factor(T0, T0) == 1.0
-    assert time_factor(T0, T0 + 0.9 * DAY) == 1.0                     # within the grace day
-    assert 0.0 < time_factor(T0, T0 + 4 * DAY) < time_factor(T0, T0 + 2 * DAY) < 1.0
-    assert math.isclose(time_factor(T0, T0 + 4 * DAY), math.exp(-0.5))  # (4 - 1) / tau, tau = 3
-    assert time_factor(T0, T0 + 10 * DAY) > 0.0                       # horizon inclusive
-    assert time_factor(T0, T0 + 10.01 * DAY) == 0.0
-    assert time_factor(T0 + 11 * DAY, T0) == 0.0
+    c = NO_BURST
+    assert time_factor(None, T0, c) == time_factor(T0, None, c) == time_factor(None, None, c) == 1.0
+    assert time_factor(T0, T0, c) == 1.0
+    assert time_factor(T0, T0 + 0.9 * DAY, c) == 1.0                  # within the grace day
+    assert 0.0 < time_factor(T0, T0 + 4 * DAY, c) < time_factor(T0, T0 + 2 * DAY, c) < 1.0
+    assert math.isclose(time_factor(T0, T0 + 4 * DAY, c), math.exp(-0.5))  # (4 - 1) / tau, tau = 3
+    assert time_factor(T0, T0 + 10 * DAY, c) > 0.0                    # horizon inclusive
+    assert time_factor(T0, T0 + 10.01 * DAY, c) == 0.0
+    assert time_factor(T0 + 11 * DAY, T0, c) == 0.0
 
 
-TIMES = st.one_of(st.none(), st.floats(0.0, 30 * DAY), st.integers(0, 30).map(lambda d: d * DAY))
+def test_time_factor_burst():
+    c = DEFAULT_CONFIG
+    boost, tau = c.time_burst_boost, 60.0 * c.time_burst_minutes
+    assert time_factor(T0, T0) == 1.0 + boost                         # same instant
+    assert math.isclose(time_factor(T0, T0 + tau), 1.0 + boost * math.exp(-1.0))
+    gaps = [0.0, 60.0, 600.0, 3600.0, 0.5 * DAY]
+    got = [time_factor(T0, T0 + g) for g in gaps]
+    assert got == sorted(got, reverse=True) and got[-1] < 1.0 + 1e-6  # fades within hours
+    # only a boost: never below the factor without it
+    for g in gaps + [2 * DAY, 4 * DAY, 10.01 * DAY]:
+        assert time_factor(T0, T0 + g) >= time_factor(T0, T0 + g, NO_BURST)
+    # bare dates (midnight UTC) and unknown times get no boost
+    assert time_factor(MIDNIGHT, MIDNIGHT) == 1.0
+    assert time_factor(MIDNIGHT, T0) == time_factor(MIDNIGHT, T0, NO_BURST)
+    assert time_factor(None, T0) == 1.0
+
+
+TIMES = st.one_of(st.none(), st.floats(0.0, 30 * DAY), st.integers(0, 30).map(lambda d: d * DAY),
+                  st.integers(1, 30).map(lambda d: MIDNIGHT - T0 + d * DAY),   # bare dates
+                  st.floats(0.0, 3600.0))                                     # one burst
 CONFIGS = st.sampled_from([
     DEFAULT_CONFIG,
+    NO_BURST,
     EventConfig(time_grace_days=0.0, time_tau_days=1.0, time_horizon_days=2.0),
     EventConfig(time_grace_days=2.5, time_tau_days=5.0, time_horizon_days=20.0),
 ])
@@ -181,7 +206,7 @@ def reference_block_edges(key, members, config):
             va, vb = unpacked_dict(a.vector), unpacked_dict(b.vector)
             s = sum(w * vb[f] for f, w in va.items() if f in vb) * time_factor(a.time, b.time, config)
             if s >= config.edge_min:
-                out[tuple(sorted((a.article_id, b.article_id)))] = min(1.0, s)
+                out[tuple(sorted((a.article_id, b.article_id)))] = s
     return out
 
 
@@ -229,8 +254,9 @@ def test_block_edges_first_shared_key_and_window():
     v = pack_vector({"t:x": 1.0})
     # Small block: the pair sharing "a" is scored in block "a" only.
     ab = [BlockMember("p", T0, v, ("a", "b")), BlockMember("q", T0, v, ("b", "a"))]
-    assert block_edges("a", ab) == [("p", "q", 1.0)]
-    assert block_edges("b", ab) == []
+    assert block_edges("a", ab, NO_BURST) == [("p", "q", 1.0)]
+    assert block_edges("b", ab, NO_BURST) == []
+    assert block_edges("a", ab) == [("p", "q", 1.0 + DEFAULT_CONFIG.time_burst_boost)]  # same instant
     # Windowed block: each member meets the next block_window ones only.
     ms = [BlockMember(f"m{i:02d}", T0 + i, v, ("k",)) for i in range(30)]
     got = block_edges("k", ms, EventConfig(block_window=2))
@@ -239,7 +265,7 @@ def test_block_edges_first_shared_key_and_window():
     # Never across the horizon; undated members pair with everyone.
     far = [BlockMember("x", T0, v, ("k",)), BlockMember("y", T0 + 11 * DAY, v, ("k",)),
            BlockMember("z", None, v, ("k",))]
-    assert sorted(block_edges("k", far)) == [("x", "z", 1.0), ("y", "z", 1.0)]
+    assert sorted(block_edges("k", far, NO_BURST)) == [("x", "z", 1.0), ("y", "z", 1.0)]
     assert [m.article_id for m in block_order(reversed(far))] == ["x", "y", "z"]
 
 

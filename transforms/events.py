@@ -98,6 +98,15 @@ def _ask_neighbours(element):
         yield j, (i, -neg_s)
 
 
+def _by_cluster(element):
+    """(article_id, {"m": [member], "c": [cluster]}) -> (cluster, member); an
+    article with no edge is its own cluster."""
+    article_id, joined = element
+    cluster = (joined["c"] or [article_id])[0]
+    for member in joined["m"]:
+        yield cluster, member
+
+
 def _expand(element, config: ec.EventConfig):
     """(i, {"m": [member i], "n": [(s, j, vector j)]}) -> member i, expanded."""
     _, joined = element
@@ -193,14 +202,23 @@ class ExpandVectors(_EventStep):
 
 
 class ClusterEdgesFn(beam.DoFn):
-    """All edges (one key) -> (article_id, cluster key) for clustered articles."""
+    """All edges (one key) -> (node, cluster key) for nodes in a cluster of two
+    or more. Nodes are articles in the first pass, first-pass clusters in the
+    second (``merge=True``)."""
 
-    def __init__(self, config: ec.EventConfig):
+    def __init__(self, config: ec.EventConfig, merge: bool = False):
         self.config = config
-        #: Edges (scored candidate pairs above edge_min) seen by the clustering step.
-        self.edges = Metrics.counter(NAMESPACE, "edges")
-        #: Articles that share an event with at least one other canonical article.
-        self.clustered = Metrics.counter(NAMESPACE, "clustered_articles")
+        self.merge = merge
+        if merge:
+            #: Edges between first-pass clusters seen by the second pass.
+            self.edges = Metrics.counter(NAMESPACE, "cluster_edges")
+            #: First-pass clusters the second pass merged with another.
+            self.clustered = Metrics.counter(NAMESPACE, "merged_clusters")
+        else:
+            #: Edges (scored candidate pairs above edge_min) seen by the clustering step.
+            self.edges = Metrics.counter(NAMESPACE, "edges")
+            #: Articles that share an event with at least one other canonical article.
+            self.clustered = Metrics.counter(NAMESPACE, "clustered_articles")
 
     def process(self, element):
         _, edges = element
@@ -211,10 +229,56 @@ class ClusterEdgesFn(beam.DoFn):
         sizes: Dict[str, int] = {}
         for cluster in assignment.values():
             sizes[cluster] = sizes.get(cluster, 0) + 1
-        for article_id, cluster in sorted(assignment.items()):
+        for node, cluster in sorted(assignment.items()):
             if sizes[cluster] > 1:
                 self.clustered.inc()
-            yield article_id, cluster
+                yield node, cluster
+
+
+class ClusterGraph(_EventStep):
+    """Edges -> (node, cluster key) by average linkage, in ONE worker (the
+    graph must be whole; it holds ids and scores only, see module doc)."""
+
+    def __init__(self, config: ec.EventConfig, merge: bool = False):
+        super().__init__(config)
+        self.merge = merge
+
+    def expand(self, edges):
+        return (
+            edges
+            | "EdgesToOneWorker" >> beam.Map(lambda e: (0, e))
+            | "GatherEdges" >> beam.GroupByKey()
+            | "ClusterEdges" >> beam.ParDo(ClusterEdgesFn(self.config, self.merge))
+        )
+
+
+class MergeClusters(_EventStep):
+    """Second pass: (members, first-pass clusters) -> (cluster, merged
+    cluster) for the clusters the pass merges.
+
+    Each cluster of at least ``merge_min_size`` articles becomes one member
+    (``events_core.cluster_member``: its mean vector, median time and most
+    common keys), grouped per cluster key; the members are blocked and scored
+    as articles are, and clustered by average linkage at the same threshold.
+    """
+
+    def expand(self, inputs):
+        members, clusters = inputs
+        cfg = self.config
+        by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m))
+        cluster_members = (
+            {"m": by_id, "c": clusters}
+            | "JoinClusters" >> beam.CoGroupByKey()
+            | "KeyByCluster" >> beam.FlatMap(_by_cluster)
+            | "GroupClusters" >> beam.GroupByKey()
+            | "LargeEnough" >> beam.Filter(lambda kv: len(kv[1]) >= cfg.merge_min_size)
+            | "ClusterVector" >> beam.MapTuple(ec.cluster_member, config=cfg)
+        )
+        return (
+            cluster_members
+            | "ScoreClusters" >> ScoreBlocks(cfg)
+            | "ClusterClusters" >> ClusterGraph(cfg, merge=True)
+        )
 
 
 class AssignEventsFn(beam.DoFn):
@@ -242,10 +306,13 @@ class AssignEventsFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput(self.EVENTS, event_summary.summarize_event(event_id, members, df, n_docs))
 
 
-def event_key(article: Article, clusters: Dict[str, str]) -> Tuple[str, Article]:
-    """(cluster key, article): a copy goes with its canonical article."""
+def event_key(article: Article, clusters: Dict[str, str],
+              merged: Optional[Dict[str, str]] = None) -> Tuple[str, Article]:
+    """(cluster key, article): a copy goes with its canonical article; a
+    first-pass cluster the second pass merged goes with the merged one."""
     own = article.duplicate_of or article.article_id
-    return clusters.get(own, own), article
+    key = clusters.get(own, own)
+    return (merged or {}).get(key, key), article
 
 
 def inherit_entities(members: List[Article]) -> List[Article]:
@@ -288,18 +355,18 @@ class ClusterEvents(beam.PTransform):
                 members = (members, asks) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
             edges = members | "Rescore" >> ScoreBlocks(cfg)
 
-        clusters = (
-            edges
-            | "EdgesToOneWorker" >> beam.Map(lambda e: (0, e))
-            | "GatherEdges" >> beam.GroupByKey()
-            | "ClusterEdges" >> beam.ParDo(ClusterEdgesFn(cfg))
-        )
+        clusters = edges | "Cluster" >> ClusterGraph(cfg)
+        if cfg.merge_clusters:
+            merged = (members, clusters) | "MergeClusters" >> MergeClusters(cfg)
+        else:
+            merged = articles.pipeline | "NoMerges" >> beam.Create([])
         # The assignments are ids only (clustered articles, not all): small
         # enough for a side input, which saves a shuffle of whole articles.
         assigned = (
             (canonicals, copies)
             | "AllArticles" >> beam.Flatten()
-            | "KeyByEvent" >> beam.Map(event_key, clusters=beam.pvalue.AsDict(clusters))
+            | "KeyByEvent" >> beam.Map(event_key, clusters=beam.pvalue.AsDict(clusters),
+                                       merged=beam.pvalue.AsDict(merged))
             | "GroupEvents" >> beam.GroupByKey()
             | "AssignEvents" >> beam.ParDo(
                 AssignEventsFn(), df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs)
