@@ -56,6 +56,14 @@ class WiredeskOptions(PipelineOptions):
             help="Events: days over which a publication gap weakens similarity (Gaussian scale, after a one-day "
                  "grace; default 3). Articles without a time are not affected.")
         parser.add_argument(
+            "--event_burst_boost", type=float, default=None,
+            help="Events: how much more two articles published minutes apart count as alike (their similarity "
+                 "is multiplied by up to 1 + this; default 3; 0 turns it off, e.g. for feeds whose times are "
+                 "ingest times, not publication times). Bare dates (midnight UTC) never get it.")
+        parser.add_argument(
+            "--event_burst_minutes", type=float, default=None,
+            help="Events: time scale of that boost, in minutes (it fades as exp(-gap / this); default 6).")
+        parser.add_argument(
             "--run_id", default=None,
             help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
 
@@ -80,6 +88,14 @@ def event_config(options: PipelineOptions):
         if wd.event_time_scale_days <= 0:
             raise ValueError(f"--event_time_scale_days must be positive, got {wd.event_time_scale_days}")
         changes["time_tau_days"] = wd.event_time_scale_days
+    if wd.event_burst_boost is not None:
+        if not 0.0 <= wd.event_burst_boost <= 100.0:
+            raise ValueError(f"--event_burst_boost must be in [0, 100] (0 turns it off), got {wd.event_burst_boost}")
+        changes["time_burst_boost"] = wd.event_burst_boost
+    if wd.event_burst_minutes is not None:
+        if not wd.event_burst_minutes > 0:
+            raise ValueError(f"--event_burst_minutes must be positive, got {wd.event_burst_minutes}")
+        changes["time_burst_minutes"] = wd.event_burst_minutes
     return DEFAULT_CONFIG._replace(**changes)
 
 

@@ -1,5 +1,6 @@
 """End to end: the ``wiredesk run`` command on real inputs, output read back."""
 import json
+import re
 
 import duckdb
 import pyarrow.parquet as pq
@@ -139,6 +140,28 @@ def test_bad_event_option_is_a_clear_error(tmp_path, capsys):
     assert main(["run", "--event_threshold", "1.5", "--output", str(tmp_path / "o")]) == 2
     assert "--event_threshold must be in (0, 1]" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--event_burst_boost", "-1"], "--event_burst_boost must be in [0, 100]"),
+    (["--event_burst_minutes", "0"], "--event_burst_minutes must be positive"),
+    (["--event_time_scale_days", "-2"], "--event_time_scale_days must be positive"),
+])
+def test_event_options_are_validated(argv, message):
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from pipeline.options import event_config
+    with pytest.raises(ValueError, match=re.escape(message)):
+        event_config(PipelineOptions(argv))
+
+
+def test_event_options_reach_the_config():
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from pipeline.options import event_config
+    from transforms.events_core import DEFAULT_CONFIG
+    assert event_config(PipelineOptions([])) == DEFAULT_CONFIG
+    cfg = event_config(PipelineOptions(["--event_burst_boost", "0", "--event_burst_minutes", "30",
+                                        "--event_threshold", "0.8"]))
+    assert (cfg.time_burst_boost, cfg.time_burst_minutes, cfg.threshold) == (0.0, 30.0, 0.8)
 
 
 def test_missing_input_is_a_clear_error(tmp_path, capsys):

@@ -85,3 +85,61 @@ def test_seeds_form_one_event():
                     | "CountEvents" >> beam.combiners.Count.Globally(), equal_to([1]), label="one event")
         assert_that(out["events"] | "EventCounts" >> beam.Map(lambda e: (e.article_count, e.source_count)),
                     equal_to([(5, 5)]), label="five articles from five outlets")
+
+
+FILLER = ["says", "report", "update", "live", "watch", "new", "latest", "first", "week", "today"]
+STORY_WORDS = [["harbour", "crane", "collapse", "dockers", "rotterdam", "port", "inquiry", "cargo"],
+               ["glacier", "melt", "alpine", "record", "swiss", "scientists", "summer", "ice"],
+               ["chess", "olympiad", "grandmaster", "budapest", "final", "gold", "team", "draw"],
+               ["vaccine", "malaria", "trial", "ghana", "children", "dose", "approval", "who"],
+               ["railway", "strike", "unions", "france", "trains", "pension", "sncf", "talks"]]
+
+
+def headline_bursts(n_stories=5, per_story=12, seed=8):
+    """Short headlines of several stories, each story a burst of reports
+    minutes apart, hours after the previous one; stories share filler words."""
+    rnd = random.Random(seed)
+    filler = FILLER
+    topics = STORY_WORDS[:n_stories]
+    rows = []
+    for s, words in enumerate(topics):
+        for i in range(per_story):
+            text = " ".join(rnd.sample(words, 2) + rnd.sample(filler, 1)).capitalize()
+            minute, second = divmod(s * 7200 + 37 * i + 13, 60)
+            hour, minute = divmod(minute, 60)
+            rows.append(art(f"s{s}-{i:02d}", source=f"Outlet {i}", headline=text, headline_original=text,
+                            body=None, content_hash=f"h{s}-{i}",
+                            published_at=f"2024-03-10T{8 + hour:02d}:{minute:02d}:{second:02d}Z"))
+    return rows
+
+
+def test_pipeline_matches_the_reference_driver(tmp_path):
+    """ClusterEvents (both passes, spread over Beam keys) and the one-process
+    driver events_core.cluster_articles group the same articles together."""
+    from transforms import events_core as ec
+    rows = headline_bursts()
+    prefix = str(tmp_path / "events")
+    with TestPipeline() as p:
+        out = p | beam.Create(rows) | ClusterEvents()
+        out["articles"] | beam.Map(lambda a: repr((a.article_id, a.event_id, a.headline, a.published_at,
+                                                    [tuple(e) for e in a.entities]))) \
+            | beam.io.WriteToText(prefix, shard_name_template="")
+    import ast
+    from schemas.records import Entity
+    got = [ast.literal_eval(line) for line in open(prefix).read().splitlines()]
+    assert len(got) == len(rows)
+    raws = {i: ec.raw_features(h, None, [Entity(*e) for e in ents], ec.DEFAULT_CONFIG) for i, _, h, _, ents in got}
+    times = {i: ec.parse_time(t) for i, _, _, t, _ in got}
+    reference = ec.cluster_articles(sorted(raws), raws, times)
+
+    def partition(assign):
+        groups = {}
+        for article, key in assign:
+            groups.setdefault(key, set()).add(article)
+        return sorted(sorted(g) for g in groups.values())
+
+    beam_events = partition((i, e) for i, e, _, _, _ in got)
+    assert beam_events == partition(reference.items())
+    # no event spans two stories, and the bursts hold most stories together
+    assert all(len({i.split("-")[0] for i in event}) == 1 for event in beam_events)
+    assert len(beam_events) < 2 * len(STORY_WORDS)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from transforms.events_core import (
     DEFAULT_CONFIG, SMALL_BLOCK, BlockMember, EventConfig, block_edges, block_order,
-    cluster_articles, cluster_edges, expand_vector, feature_id, pack_vector, raw_features,
+    cluster_articles, cluster_edges, cluster_member, expand_vector, feature_id, pack_vector, raw_features,
     time_factor, time_factors, unpack_vector,
 )
 
@@ -535,3 +535,85 @@ def test_cluster_articles_time_horizon_splits_a_story():
     far = {i: T0 + (0 if n < 2 else 30 * DAY) for n, i in enumerate(ids)}
     out = cluster_articles(ids, {i: raws[i] for i in ids}, far)
     assert out[ids[0]] == out[ids[1]] != out[ids[2]] == out[ids[3]]
+
+
+# -- bursts and the second pass ---------------------------------------------
+
+STORY_WORDS = [["harbour", "crane", "collapse", "dockers", "rotterdam", "port", "inquiry", "cargo"],
+               ["glacier", "melt", "alpine", "record", "swiss", "scientists", "summer", "ice"],
+               ["chess", "olympiad", "grandmaster", "budapest", "final", "gold", "team", "draw"],
+               ["vaccine", "malaria", "trial", "ghana", "children", "dose", "approval", "who"],
+               ["railway", "strike", "unions", "france", "trains", "pension", "sncf", "talks"]]
+
+
+def burst_headlines(seed, stories=5, per_story=12):
+    """Headlines of two story words and one filler word; each story a burst
+    of reports 37 s apart, two hours after the previous story."""
+    rnd = random.Random(seed)
+    filler = ["says", "report", "update", "live", "watch", "new", "latest", "first", "week", "today"]
+    raws, times = {}, {}
+    for s in range(stories):
+        words = STORY_WORDS[s]
+        for i in range(per_story):
+            aid = f"s{s}-{i:02d}"
+            raws[aid] = raw_features(" ".join(rnd.sample(words, 2) + rnd.sample(filler, 1)), None, [], DEFAULT_CONFIG)
+            times[aid] = T0 + s * 7200 + 37 * i
+    return raws, times
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bursts_hold_short_stories_together(seed):
+    """Two-word headlines of one story rarely share a word; published in one
+    burst they form far fewer events than without the boost, never mixing
+    stories; with the times unknown they split as they did without it."""
+    raws, times = burst_headlines(seed)
+    ids = sorted(raws)
+
+    def events(config, times=times):
+        return cluster_articles(ids, raws, times, config)
+
+    assign = events(DEFAULT_CONFIG)
+    story = {i: i.split("-")[0] for i in ids}
+    assert all(len({story[i] for i in ids if assign[i] == e}) == 1 for e in set(assign.values())), \
+        "an event mixes two stories"
+    with_burst = len(set(assign.values()))
+    without = len(set(events(NO_BURST).values()))
+    assert with_burst < without
+    undated = {i: None for i in ids}
+    assert events(DEFAULT_CONFIG, undated) == events(NO_BURST, undated)
+
+
+def reference_cluster_member(members, config):
+    acc = defaultdict(float)
+    for m in members:
+        v = unpacked_dict(m.vector)
+        n = math.sqrt(sum(w * w for w in v.values())) or 1.0
+        for f, w in v.items():
+            acc[f] += w / n
+    top = sorted(acc, key=lambda f: (-acc[f], f))[: config.expand_top]
+    norm = math.sqrt(sum(acc[f] ** 2 for f in top)) or 1.0
+    return {f: acc[f] / norm for f in top}
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(EXPAND_FEATURES), st.floats(0.01, 2.0), min_size=1, max_size=8),
+                min_size=1, max_size=6),
+       st.lists(st.one_of(st.none(), st.floats(0.0, 5 * DAY)), min_size=6, max_size=6))
+@FAST
+def test_cluster_member_is_the_unit_mean(vectors, offsets):
+    config = EventConfig(expand_top=10, block_keys=3)
+    members = [BlockMember(f"a{i}", None if offsets[i] is None else T0 + offsets[i], pack_vector(v),
+                           tuple(sorted(v)[:3])) for i, v in enumerate(vectors)]
+    got = cluster_member("c", list(reversed(members)), config)
+    assert got == cluster_member("c", members, config)           # member order does not matter
+    want = reference_cluster_member(members, config)
+    vec = unpacked_dict(got.vector)
+    assert set(vec) == set(want) or len(want) > 10               # ties at the cut may differ
+    for f in set(vec) & set(want):
+        assert abs(vec[f] - want[f]) <= 1e-5
+    known = sorted(m.time for m in members if m.time is not None)
+    assert got.time == (None if not known else float(np.median(known)))
+    counts = defaultdict(int)
+    for m in members:
+        for k in m.keys:
+            counts[k] += 1
+    assert list(got.keys) == sorted(counts, key=lambda k: (-counts[k], k))[:3]

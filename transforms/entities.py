@@ -91,7 +91,7 @@ class SpacyNer(ModelHandler[Article, Article, Any]):
 
     def get_num_bytes(self, batch: Sequence[Article]) -> int:
         # The default pickles the whole batch just to measure it.
-        return sum(len(a.headline or "") + min(len(a.body), self._max_chars or len(a.body)) for a in batch)
+        return sum(len(a.headline or "") + min(len(a.body or ""), self._max_chars or len(a.body or "")) for a in batch)
 
     def batch_elements_kwargs(self):
         return {"min_batch_size": 1, "max_batch_size": 4 * self._batch_size}
