@@ -143,3 +143,20 @@ def test_pipeline_matches_the_reference_driver(tmp_path):
     # no event spans two stories, and the bursts hold most stories together
     assert all(len({i.split("-")[0] for i in event}) == 1 for event in beam_events)
     assert len(beam_events) < 2 * len(STORY_WORDS)
+
+
+def test_burst_boost_step_matches_the_pure_function():
+    from transforms import events_core as ec
+    from transforms.events import BurstBoost
+    rows = headline_bursts()
+    members = [ec.BlockMember(a.article_id, ec.parse_time(a.published_at), b"",
+                              tuple(sorted(set(a.headline.lower().split()))[:2])) for a in rows]
+    blocks = {}
+    for m in members:
+        for k in m.keys:
+            blocks.setdefault(k, []).append(m.article_id)
+    want = ec.data_burst_boost({m.article_id: m.time for m in members}, blocks)
+    assert want > 0
+    with TestPipeline() as p:
+        got = p | beam.Create(members) | BurstBoost(ec.DEFAULT_CONFIG)
+        assert_that(got, equal_to([want]), label="same boost")

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from transforms.events_core import (
     DEFAULT_CONFIG, SMALL_BLOCK, BlockMember, EventConfig, block_edges, block_order,
-    cluster_articles, cluster_edges, cluster_member, expand_vector, feature_id, pack_vector, raw_features,
+    burst_boost, close_pairs, cluster_articles, cluster_edges, cluster_member, data_burst_boost,
+    expand_vector, time_bin, feature_id, pack_vector, raw_features,
     time_factor, time_factors, unpack_vector,
 )
 
@@ -617,3 +618,38 @@ def test_cluster_member_is_the_unit_mean(vectors, offsets):
         for k in m.keys:
             counts[k] += 1
     assert list(got.keys) == sorted(counts, key=lambda k: (-counts[k], k))[:3]
+
+
+def test_burst_boost_is_the_lift_minus_one_capped():
+    c = DEFAULT_CONFIG
+    assert burst_boost(0, 0, 0, 0) == 0.0                    # no dated pairs
+    assert burst_boost(10, 100, 0, 1000) == 0.0              # no close pairs at all
+    assert burst_boost(10, 100, 100, 1000) == 0.0            # lift 1: times say nothing
+    assert burst_boost(5, 100, 100, 1000) == 0.0             # lift below 1
+    assert burst_boost(20, 100, 100, 1000) == 1.0            # lift 2
+    assert burst_boost(90, 100, 10, 1000) == c.time_burst_boost  # capped
+    assert burst_boost(90, 100, 10, 1000, c._replace(time_burst_boost=0.0)) == 0.0
+
+
+def test_close_pairs_and_bins():
+    assert close_pairs([]) == (0, 0)
+    assert close_pairs([3, 1, 2]) == (3 + 0 + 1, 15)
+    assert time_bin(None) is None and time_bin(MIDNIGHT) is None
+    step = 60 * DEFAULT_CONFIG.time_burst_minutes
+    assert time_bin(T0) == time_bin(T0 + 0.0) and time_bin(T0 + step) == time_bin(T0) + 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_data_burst_boost_follows_the_data(seed):
+    """Stories in bursts: full boost. The same articles at random times within
+    an hour (a dense feed): about none. No times: none."""
+    raws, times = burst_headlines(seed)
+    blocks = defaultdict(list)
+    for i in sorted(raws):
+        for k in sorted(raws[i])[:3]:
+            blocks[k].append(i)
+    assert data_burst_boost(times, blocks) > 2.0                  # lift above 3
+    rnd = random.Random(seed)
+    dense = {i: T0 + rnd.uniform(0, 3600) for i in sorted(raws)}
+    assert data_burst_boost(dense, blocks) < 0.5
+    assert data_burst_boost({i: None for i in raws}, blocks) == 0.0

@@ -129,7 +129,7 @@ class ScoreBlockFn(beam.DoFn):
         #: Edges found (pairs scoring at least edge_min), each scoring round.
         self.edges = Metrics.counter(NAMESPACE, "block_edges")
 
-    def process(self, element):
+    def process(self, element, boost):
         key, members = element
         members = list(members)
         if len(members) < 2:
@@ -137,6 +137,8 @@ class ScoreBlockFn(beam.DoFn):
         self.blocks.inc()
         if len(members) > self.config.block_window + 1:
             self.windowed.inc()
+        if boost != self.config.time_burst_boost:
+            self.config = self.config._replace(time_burst_boost=boost)
         edges = ec.block_edges(key, members, self.config)
         self.edges.inc(len(edges))
         yield from edges
@@ -151,18 +153,79 @@ class _EventStep(beam.PTransform):
 
 
 class ScoreBlocks(_EventStep):
-    """Block members -> one edge per scored pair (the best score)."""
+    """(block members, burst boost) -> one edge per scored pair (the best
+    score). The boost is a one-number side input (``BurstBoost``)."""
 
-    def expand(self, members):
+    def expand(self, inputs):
+        members, boost = inputs
         return (
             members
             | "ToBlocks" >> beam.FlatMap(to_blocks)
             | "GroupBlocks" >> beam.GroupByKey()
-            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config))
+            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config), boost=beam.pvalue.AsSingleton(boost))
             | "KeyByPair" >> beam.Map(lambda e: ((e[0], e[1]), e[2]))
             | "BestPerPair" >> beam.CombinePerKey(max)
             | "Edge" >> beam.Map(lambda kv: (kv[0][0], kv[0][1], kv[1]))
         )
+
+
+def _key_bins(member: ec.BlockMember, config: ec.EventConfig):
+    """(blocking key, burst-scale time bin) of a dated member, per key."""
+    b = ec.time_bin(member.time, config)
+    if b is not None:
+        for key in member.keys:
+            yield key, b
+
+
+def _pairs_in_bins(kv):
+    """((group, bin), count) -> (group, (pairs within the bin, count))."""
+    (group, _), c = kv
+    return group, (c * (c - 1) // 2, c)
+
+
+def _close_and_all(kv):
+    """(group, (close pairs, count)) -> (close pairs, all pairs) of the group."""
+    _, (close, n) = kv
+    return close, n * (n - 1) // 2
+
+
+#: The burst boost the run used, in thousandths (0: publication times did not
+#: cluster by story, or there were none; see events_core.burst_boost).
+BURST_BOOST = Metrics.counter(NAMESPACE, "burst_boost_permille")
+
+
+def _boost(k, a, config: ec.EventConfig) -> float:
+    boost = ec.burst_boost(k[0], k[1], a[0], a[1], config)
+    BURST_BOOST.inc(int(round(boost * 1000)))
+    return boost
+
+
+class BurstBoost(_EventStep):
+    """Block members -> the burst boost the data supports (one number,
+    ``events_core.burst_boost``): how much likelier two articles sharing a
+    blocking key are to fall in one burst-scale time bin than any two dated
+    articles. Counts per (key, bin) and per bin, then two global sums."""
+
+    def expand(self, members):
+        cfg = self.config
+
+        def stats(pairs, label):
+            return (
+                pairs
+                | f"Count{label}" >> beam.combiners.Count.PerElement()
+                | f"PairsIn{label}" >> beam.Map(_pairs_in_bins)
+                | f"Per{label}" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(sum, sum))
+                | f"CloseAndAll{label}" >> beam.Map(_close_and_all)
+                | f"Sum{label}" >> beam.CombineGlobally(beam.combiners.TupleCombineFn(sum, sum))
+            )
+
+        by_key = stats(members | "KeyBins" >> beam.FlatMap(_key_bins, cfg), "KeyBins")
+        overall = stats(
+            members
+            | "Bins" >> beam.FlatMap(lambda m: [] if ec.time_bin(m.time, cfg) is None
+                                     else [("all", ec.time_bin(m.time, cfg))]),
+            "Bins")
+        return by_key | "Boost" >> beam.Map(_boost, a=beam.pvalue.AsSingleton(overall), config=cfg)
 
 
 class BestNeighbours(_EventStep):
@@ -253,8 +316,8 @@ class ClusterGraph(_EventStep):
 
 
 class MergeClusters(_EventStep):
-    """Second pass: (members, first-pass clusters) -> (cluster, merged
-    cluster) for the clusters the pass merges.
+    """Second pass: (members, first-pass clusters, burst boost) -> (cluster,
+    merged cluster) for the clusters the pass merges.
 
     Each cluster of at least ``merge_min_size`` articles becomes one member
     (``events_core.cluster_member``: its mean vector, median time and most
@@ -263,7 +326,7 @@ class MergeClusters(_EventStep):
     """
 
     def expand(self, inputs):
-        members, clusters = inputs
+        members, clusters, boost = inputs
         cfg = self.config
         by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m))
         cluster_members = (
@@ -275,7 +338,7 @@ class MergeClusters(_EventStep):
             | "ClusterVector" >> beam.MapTuple(ec.cluster_member, config=cfg)
         )
         return (
-            cluster_members
+            (cluster_members, boost)
             | "ScoreClusters" >> ScoreBlocks(cfg)
             | "ClusterClusters" >> ClusterGraph(cfg, merge=True)
         )
@@ -348,16 +411,17 @@ class ClusterEvents(beam.PTransform):
         )
         members = feats | "Vectorize" >> beam.Map(
             vectorize, df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs), config=cfg)
-        edges = members | "Score" >> ScoreBlocks(cfg)
+        boost = members | "BurstBoost" >> BurstBoost(cfg)
+        edges = (members, boost) | "Score" >> ScoreBlocks(cfg)
         if cfg.expand_rounds:
             asks = edges | "BestNeighbours" >> BestNeighbours(cfg)
             for round_ in range(cfg.expand_rounds):
                 members = (members, asks) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
-            edges = members | "Rescore" >> ScoreBlocks(cfg)
+            edges = (members, boost) | "Rescore" >> ScoreBlocks(cfg)
 
         clusters = edges | "Cluster" >> ClusterGraph(cfg)
         if cfg.merge_clusters:
-            merged = (members, clusters) | "MergeClusters" >> MergeClusters(cfg)
+            merged = (members, clusters, boost) | "MergeClusters" >> MergeClusters(cfg)
         else:
             merged = articles.pipeline | "NoMerges" >> beam.Create([])
         # The assignments are ids only (clustered articles, not all): small
