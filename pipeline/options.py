@@ -57,9 +57,9 @@ class WiredeskOptions(PipelineOptions):
                  "grace; default 3). Articles without a time are not affected.")
         parser.add_argument(
             "--event_burst_boost", type=float, default=None,
-            help="Events: how much more two articles published minutes apart count as alike (their similarity "
-                 "is multiplied by up to 1 + this; default 3; 0 turns it off, e.g. for feeds whose times are "
-                 "ingest times, not publication times). Bare dates (midnight UTC) never get it.")
+            help="Events: cap of the burst boost (default 3; 0 turns it off). Two articles published minutes "
+                 "apart count as up to 1 + boost times as alike; the boost used is what the run's own times "
+                 "support (about 0 when times do not cluster by story). Bare dates (midnight UTC) never get it.")
         parser.add_argument(
             "--event_burst_minutes", type=float, default=None,
             help="Events: time scale of that boost, in minutes (it fades as exp(-gap / this); default 6).")

@@ -10,22 +10,30 @@ keys:
 3. a weighted vector per article, packed into bytes (sorted 64-bit feature
    ids + float32 weights), and its blocking keys (its highest-weighted
    shared entities and terms);
-4. scoring per block: each article goes to its blocks (GroupByKey per key),
+4. the burst boost the data supports (``BurstBoost``: counts per blocking
+   key and burst-scale time bin, two global sums, one number as a side
+   input): how much likelier articles that share a key are to be published
+   in the same few minutes than any two articles;
+5. scoring per block: each article goes to its blocks (GroupByKey per key),
    and each block is scored where it lands, pairs in a capped sorted window
    (never all pairs; vectors travel once per block key, never per pair);
    one edge per pair is kept by a combine;
-5. neighbour expansion: each article picks its ``expand_k`` best neighbours
+6. neighbour expansion: each article picks its ``expand_k`` best neighbours
    by the first scores (a combine per key); in each of ``expand_rounds``
    rounds it takes their current vectors (two keyed joins) and moves toward
    them; then the blocks are scored once more;
-6. clustering over the edges in ONE worker: the only step that sees the whole
+7. clustering over the edges in ONE worker: the only step that sees the whole
    graph. It holds edges (two ids and a float each, only pairs above
    ``edge_min``), not articles, so it stays small next to the data; average
    linkage over the sparse graph is what stops chaining (an article joins a
    cluster only if it is similar, on average, to the cluster's members), and
    that needs the connected graph in one place;
-7. per event (GroupByKey by cluster; the article -> cluster assignments, ids
-   only, reach the articles as a side input): a stable ``event_id`` from the
+8. a second pass (``MergeClusters``): each cluster of two or more articles
+   becomes one member (GroupByKey per cluster: mean vector, median time, most
+   common keys), scored by blocks and clustered in one worker like the
+   articles; the clusters are far fewer than the articles;
+9. per event (GroupByKey by cluster; the article -> cluster assignments, ids
+   only, reach the articles as side inputs): a stable ``event_id`` from the
    event's earliest canonical article, ``event_id`` on every article, copies
    included (a copy is keyed with its canonical and inherits its entities),
    and one ``Event`` row.
@@ -33,8 +41,8 @@ keys:
 Batch runs give the same events for the same input in any order: every step
 is keyed, sorted or order-free. The steps are written per key and per window,
 but the stage has not yet been run on unbounded input (the global document
-count uses ``Count.Globally`` with its default, which non-global windows will
-need ``without_defaults`` for).
+count and the burst-boost sums use global combines with their defaults,
+which non-global windows will need ``without_defaults`` for).
 """
 from __future__ import annotations
 
