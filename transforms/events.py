@@ -10,9 +10,8 @@ keys:
 3. a weighted vector per article, packed into bytes (sorted 64-bit feature
    ids + float32 weights), and its blocking keys (its highest-weighted
    shared entities and terms);
-4. the burst boost the data supports (``BurstBoost``: counts per blocking
-   key and burst-scale time bin, two global sums, one number as a side
-   input): how much likelier articles that share a key are to be published
+4. the burst boost the data supports (``BurstBoost``: time-bin counts by a
+   combine per blocking key, one global sum, one number as a side input): how much likelier articles that share a key are to be published
    in the same few minutes than any two articles;
 5. scoring per block: each article goes to its blocks (GroupByKey per key),
    and each block is scored where it lands, pairs in a capped sorted window
@@ -106,13 +105,13 @@ def _ask_neighbours(element):
         yield j, (i, -neg_s)
 
 
-def _by_cluster(element):
-    """(article_id, {"m": [member], "c": [cluster]}) -> (cluster, member); an
-    article with no edge is its own cluster."""
-    article_id, joined = element
-    cluster = (joined["c"] or [article_id])[0]
-    for member in joined["m"]:
-        yield cluster, member
+def _by_cluster(member: ec.BlockMember, clusters: Dict[str, str], min_size: int):
+    """member -> (its first-pass cluster, member). Only clustered articles are
+    in ``clusters``; the rest are clusters of one, needed only when
+    ``min_size`` is 1."""
+    cluster = clusters.get(member.article_id)
+    if cluster is not None or min_size <= 1:
+        yield cluster or member.article_id, member
 
 
 def _expand(element, config: ec.EventConfig):
@@ -177,24 +176,48 @@ class ScoreBlocks(_EventStep):
         )
 
 
-def _key_bins(member: ec.BlockMember, config: ec.EventConfig):
-    """(blocking key, burst-scale time bin) of a dated member, per key."""
+#: The key under which every dated article is counted once (no blocking key
+#: is empty).
+ALL_DATED = ""
+
+
+def _bins(member: ec.BlockMember, config: ec.EventConfig):
+    """(key, burst-scale time bin) of a dated member: once under ALL_DATED,
+    once per blocking key."""
     b = ec.time_bin(member.time, config)
     if b is not None:
+        yield ALL_DATED, b
         for key in member.keys:
             yield key, b
 
 
-def _pairs_in_bins(kv):
-    """((group, bin), count) -> (group, (pairs within the bin, count))."""
-    (group, _), c = kv
-    return group, (c * (c - 1) // 2, c)
+class CountBins(beam.CombineFn):
+    """Time bins -> {bin: count}."""
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, b):
+        acc[b] = acc.get(b, 0) + 1
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = {}
+        for acc in accs:
+            for b, c in acc.items():
+                out[b] = out.get(b, 0) + c
+        return out
+
+    def extract_output(self, acc):
+        return acc
 
 
 def _close_and_all(kv):
-    """(group, (close pairs, count)) -> (close pairs, all pairs) of the group."""
-    _, (close, n) = kv
-    return close, n * (n - 1) // 2
+    """(key, {bin: count}) -> (key close pairs, key pairs, all close pairs, all
+    pairs), the key's numbers in the first two places or the last two."""
+    key, counts = kv
+    close, pairs = ec.close_pairs(counts.values())
+    return (0, 0, close, pairs) if key == ALL_DATED else (close, pairs, 0, 0)
 
 
 #: The burst boost the run used, in thousandths (0: publication times did not
@@ -202,8 +225,8 @@ def _close_and_all(kv):
 BURST_BOOST = Metrics.counter(NAMESPACE, "burst_boost_permille")
 
 
-def _boost(k, a, config: ec.EventConfig) -> float:
-    boost = ec.burst_boost(k[0], k[1], a[0], a[1], config)
+def _boost(totals, config: ec.EventConfig) -> float:
+    boost = ec.burst_boost(*totals, config)
     BURST_BOOST.inc(int(round(boost * 1000)))
     return boost
 
@@ -212,28 +235,18 @@ class BurstBoost(_EventStep):
     """Block members -> the burst boost the data supports (one number,
     ``events_core.burst_boost``): how much likelier two articles sharing a
     blocking key are to fall in one burst-scale time bin than any two dated
-    articles. Counts per (key, bin) and per bin, then two global sums."""
+    articles. Bin counts per key (a combine per key, one more key for all
+    dated articles), then one global sum."""
 
     def expand(self, members):
-        cfg = self.config
-
-        def stats(pairs, label):
-            return (
-                pairs
-                | f"Count{label}" >> beam.combiners.Count.PerElement()
-                | f"PairsIn{label}" >> beam.Map(_pairs_in_bins)
-                | f"Per{label}" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(sum, sum))
-                | f"CloseAndAll{label}" >> beam.Map(_close_and_all)
-                | f"Sum{label}" >> beam.CombineGlobally(beam.combiners.TupleCombineFn(sum, sum))
-            )
-
-        by_key = stats(members | "KeyBins" >> beam.FlatMap(_key_bins, cfg), "KeyBins")
-        overall = stats(
+        return (
             members
-            | "Bins" >> beam.FlatMap(lambda m: [] if ec.time_bin(m.time, cfg) is None
-                                     else [("all", ec.time_bin(m.time, cfg))]),
-            "Bins")
-        return by_key | "Boost" >> beam.Map(_boost, a=beam.pvalue.AsSingleton(overall), config=cfg)
+            | "Bins" >> beam.FlatMap(_bins, self.config)
+            | "CountBins" >> beam.CombinePerKey(CountBins())
+            | "CloseAndAll" >> beam.Map(_close_and_all)
+            | "Sum" >> beam.CombineGlobally(beam.combiners.TupleCombineFn(sum, sum, sum, sum))
+            | "Boost" >> beam.Map(_boost, config=self.config)
+        )
 
 
 class BestNeighbours(_EventStep):
@@ -329,18 +342,19 @@ class MergeClusters(_EventStep):
 
     Each cluster of at least ``merge_min_size`` articles becomes one member
     (``events_core.cluster_member``: its mean vector, median time and most
-    common keys), grouped per cluster key; the members are blocked and scored
-    as articles are, and clustered by average linkage at the same threshold.
+    common keys), grouped per cluster key (the article -> cluster
+    assignments, ids only, arrive as a side input); the members are blocked
+    and scored as articles are, and clustered by average linkage at the same
+    threshold.
     """
 
     def expand(self, inputs):
         members, clusters, boost = inputs
         cfg = self.config
-        by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m))
         cluster_members = (
-            {"m": by_id, "c": clusters}
-            | "JoinClusters" >> beam.CoGroupByKey()
-            | "KeyByCluster" >> beam.FlatMap(_by_cluster)
+            members
+            | "KeyByCluster" >> beam.FlatMap(_by_cluster, clusters=beam.pvalue.AsDict(clusters),
+                                             min_size=cfg.merge_min_size)
             | "GroupClusters" >> beam.GroupByKey()
             | "LargeEnough" >> beam.Filter(lambda kv: len(kv[1]) >= cfg.merge_min_size)
             | "ClusterVector" >> beam.MapTuple(ec.cluster_member, config=cfg)
