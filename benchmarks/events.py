@@ -16,7 +16,11 @@ For each labelled set -- ``ecbplus`` and ``uci-news-aggregator`` from
 ``--data`` (default ``/work/shared/data``; see its README), and the five
 ``seeds/*.txt`` stories (one event, gold written on the fly) -- it runs
 wiredesk and scores ``DIR/articles.event_id`` with
-``pipeline.evaluate.evaluate`` (what ``wiredesk evaluate`` prints).
+``pipeline.evaluate.evaluate`` (what ``wiredesk evaluate`` prints). Sets with
+publication times are also run with ``--event_burst_boost 0`` (``burst
+off``), and ``TIME_STRESS`` rows rerun a set with its times changed: all
+within one random hour (times that say nothing about stories), or every
+second record undated.
 
 The baseline is scikit-learn: ``TfidfVectorizer(sublinear_tf=True,
 stop_words="english")`` over headline + blank line + body, then average-link
@@ -388,6 +392,30 @@ def quality_sets(data: Path):
     yield "seeds", [SEEDS_GLOB], None, arts, gold
 
 
+def _dense_times(arts: Sequence[dict]) -> List[dict]:
+    """Every record at a seeded random second within one hour: times that are
+    dense and say nothing about stories (a busy feed, or ingest times)."""
+    rng = random.Random(5)
+    base = _dt.datetime(2024, 3, 10, 14, 0, 7, tzinfo=_dt.timezone.utc)
+    return [dict(a, published_at=(base + _dt.timedelta(seconds=rng.uniform(0, 3600))).isoformat())
+            for a in sorted(arts, key=lambda a: str(a["id"]))]
+
+
+def _half_undated(arts: Sequence[dict]) -> List[dict]:
+    """Every second record (by id) without its time: a mixed feed."""
+    ordered = sorted(arts, key=lambda a: str(a["id"]))
+    return [dict(a, published_at=None) if i % 2 else a for i, a in enumerate(ordered)]
+
+
+#: Stress rows: the same set with its times changed, to show what the burst
+#: boost does when times carry no story signal, or only half the articles
+#: have one.
+TIME_STRESS = {
+    "ecbplus": [("times random in 1 h", _dense_times)],
+    "uci-news-aggregator": [("times random in 1 h", _dense_times), ("half the times removed", _half_undated)],
+}
+
+
 def baseline(arts: Sequence[dict], gold: Dict[str, str], threshold: float) -> Tuple[Dict[str, object], float]:
     """TF-IDF + average-link agglomerative clustering on cosine distance."""
     from sklearn.cluster import AgglomerativeClustering
@@ -424,13 +452,17 @@ def quality(data: Path, workdir: str, timeout: Optional[float] = None, stall: Op
             gold_path = os.path.join(workdir, f"gold-{name}.jsonl")
             _write_jsonl(gold_path, [{"id": i, "event": e} for i, e in gold.items()])
         per_set: Dict[str, dict] = {}
-        variants = [("wiredesk", [])]
+        variants = [("wiredesk", inputs, [])]
         if any(a.get("published_at") for a in arts):
             # what the publication times bring: the same run with the burst boost off
-            variants.append(("wiredesk, burst off", ["--event_burst_boost", "0"]))
-        for method, extra in variants:
+            variants.append(("wiredesk, burst off", inputs, ["--event_burst_boost", "0"]))
+        for label, change in TIME_STRESS.get(name, []):
+            path = os.path.join(workdir, f"{name}-{change.__name__.strip('_')}.jsonl")
+            _write_jsonl(path, change(arts))
+            variants.append((f"wiredesk, {label}", [path], []))
+        for method, run_inputs, extra in variants:
             outdir = os.path.join(workdir, f"quality-{name}")
-            run = run_wiredesk(inputs, outdir, timeout, stall, max_rss_mb, extra)
+            run = run_wiredesk(run_inputs, outdir, timeout, stall, max_rss_mb, extra)
             row: Dict[str, object] = {}
             if run["ok"]:
                 scores = evaluate(gold_path, outdir)
@@ -456,16 +488,16 @@ def quality(data: Path, workdir: str, timeout: Optional[float] = None, stall: Op
 
 
 def format_quality(results: Dict[str, Dict[str, dict]]) -> str:
-    head = (f"{'set':20} {'method':24} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} {'pw F1':>6} {'ARI':>6} "
+    head = (f"{'set':20} {'method':34} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} {'pw F1':>6} {'ARI':>6} "
             f"{'NMI':>6} {'events':>14} {'seconds':>8}")
     lines = [head, "-" * len(head)]
     for name, methods in results.items():
         for method, r in methods.items():
             if "error" in r:
-                lines.append(f"{name:20} {method:24} FAILED after {r['seconds']:.0f} s: {r['error']}")
+                lines.append(f"{name:20} {method:34} FAILED after {r['seconds']:.0f} s: {r['error']}")
                 continue
             events = f"{r['pred_events']} / {r['gold_events']}"
-            lines.append(f"{name:20} {method:24} {r['bcubed_precision']:6.3f} {r['bcubed_recall']:6.3f} "
+            lines.append(f"{name:20} {method:34} {r['bcubed_precision']:6.3f} {r['bcubed_recall']:6.3f} "
                          f"{r['bcubed_f1']:6.3f} {r['pairwise_f1']:6.3f} {r['ari']:6.3f} {r['nmi']:6.3f} "
                          f"{events:>14} {r['seconds']:8.2f}")
     lines.append("events = predicted / gold. wiredesk seconds: whole CLI run, wall clock (incl. start-up, "

@@ -25,8 +25,10 @@ keys:
    graph. It holds edges (two ids and a float each, only pairs above
    ``edge_min``), not articles, so it stays small next to the data; average
    linkage over the sparse graph is what stops chaining (an article joins a
-   cluster only if it is similar, on average, to the cluster's members), and
-   that needs the connected graph in one place;
+   cluster only if it is similar, on average, to the cluster's members; how
+   far scores above 1 stretch that is bounded, see
+   ``events_core.cluster_edges``), and that needs the connected graph in one
+   place;
 8. a second pass (``MergeClusters``): each cluster of two or more articles
    becomes one member (GroupByKey per cluster: mean vector, median time, most
    common keys), scored by blocks and clustered in one worker like the
@@ -126,15 +128,16 @@ def _expand(element, config: ec.EventConfig):
 class ScoreBlockFn(beam.DoFn):
     """(block key, members) -> edges (lo, hi, similarity)."""
 
-    def __init__(self, config: ec.EventConfig):
+    def __init__(self, config: ec.EventConfig, prefix: str = ""):
         self.config = config
+        # prefix "cluster_": the second pass, whose members are clusters
         #: Blocks with two or more members (each is scored on one worker).
-        self.blocks = Metrics.counter(NAMESPACE, "blocks")
+        self.blocks = Metrics.counter(NAMESPACE, prefix + "blocks")
         #: Blocks larger than block_window + 1: scored in a sliding window,
         #: not all pairs (what keeps the work linear).
-        self.windowed = Metrics.counter(NAMESPACE, "windowed_blocks")
+        self.windowed = Metrics.counter(NAMESPACE, prefix + "windowed_blocks")
         #: Edges found (pairs scoring at least edge_min), each scoring round.
-        self.edges = Metrics.counter(NAMESPACE, "block_edges")
+        self.edges = Metrics.counter(NAMESPACE, prefix + "block_edges")
 
     def process(self, element, boost):
         key, members = element
@@ -161,7 +164,13 @@ class _EventStep(beam.PTransform):
 
 class ScoreBlocks(_EventStep):
     """(block members, burst boost) -> one edge per scored pair (the best
-    score). The boost is a one-number side input (``BurstBoost``)."""
+    score). The boost is a one-number side input (``BurstBoost``). Counters
+    of the second pass, whose members are clusters, are named with
+    ``prefix`` ("cluster_")."""
+
+    def __init__(self, config: ec.EventConfig, prefix: str = ""):
+        super().__init__(config)
+        self.prefix = prefix
 
     def expand(self, inputs):
         members, boost = inputs
@@ -169,20 +178,21 @@ class ScoreBlocks(_EventStep):
             members
             | "ToBlocks" >> beam.FlatMap(to_blocks)
             | "GroupBlocks" >> beam.GroupByKey()
-            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config), boost=beam.pvalue.AsSingleton(boost))
+            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix),
+                                          boost=beam.pvalue.AsSingleton(boost))
             | "KeyByPair" >> beam.Map(lambda e: ((e[0], e[1]), e[2]))
             | "BestPerPair" >> beam.CombinePerKey(max)
             | "Edge" >> beam.Map(lambda kv: (kv[0][0], kv[0][1], kv[1]))
         )
 
 
-#: The key under which every dated article is counted once (no blocking key
-#: is empty).
+#: The key under which every article with a precise time (not a bare date)
+#: is counted once (no blocking key is empty).
 ALL_DATED = ""
 
 
 def _bins(member: ec.BlockMember, config: ec.EventConfig):
-    """(key, burst-scale time bin) of a dated member: once under ALL_DATED,
+    """(key, burst-scale time bin) of a member with a precise time: once under ALL_DATED,
     once per blocking key."""
     b = ec.time_bin(member.time, config)
     if b is not None:
@@ -234,9 +244,9 @@ def _boost(totals, config: ec.EventConfig) -> float:
 class BurstBoost(_EventStep):
     """Block members -> the burst boost the data supports (one number,
     ``events_core.burst_boost``): how much likelier two articles sharing a
-    blocking key are to fall in one burst-scale time bin than any two dated
-    articles. Bin counts per key (a combine per key, one more key for all
-    dated articles), then one global sum."""
+    blocking key are to fall in one burst-scale time bin than any two
+    articles with precise times. Bin counts per key (a combine per key, one more key for all
+    such articles), then one global sum."""
 
     def expand(self, members):
         return (
@@ -356,12 +366,14 @@ class MergeClusters(_EventStep):
             | "KeyByCluster" >> beam.FlatMap(_by_cluster, clusters=beam.pvalue.AsDict(clusters),
                                              min_size=cfg.merge_min_size)
             | "GroupClusters" >> beam.GroupByKey()
+            # a grouped value may be a lazy iterable (portable runners): a list has a length
+            | "Listed" >> beam.MapTuple(lambda cluster, ms: (cluster, list(ms)))
             | "LargeEnough" >> beam.Filter(lambda kv: len(kv[1]) >= cfg.merge_min_size)
             | "ClusterVector" >> beam.MapTuple(ec.cluster_member, config=cfg)
         )
         return (
             (cluster_members, boost)
-            | "ScoreClusters" >> ScoreBlocks(cfg)
+            | "ScoreClusters" >> ScoreBlocks(cfg, prefix="cluster_")
             | "ClusterClusters" >> ClusterGraph(cfg, merge=True)
         )
 

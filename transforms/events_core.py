@@ -570,7 +570,8 @@ def burst_boost(key_close: int, key_pairs: int, all_close: int, all_pairs: int,
 
     ``lift`` is how much likelier two articles that share a blocking key are
     to fall in one burst-scale bin than any two articles (the first counts
-    summed over blocks, the second over all dated articles). Where coverage
+    summed over blocks, the second over all articles with a precise time,
+    i.e. not a bare date). Where coverage
     comes in bursts, articles that share words cluster in time and the lift
     is high; where times say nothing about stories (a dense feed, or times
     that are ingest times), it is about 1, and the boost, ``lift - 1``, is
@@ -788,9 +789,14 @@ def cluster_edges(nodes: Iterable[str], edges: Iterable[Tuple[str, str, float]],
     """Agglomerative clustering over a sparse similarity graph.
 
     Average linkage (UPGMA) where a missing edge counts as similarity 0, so two
-    groups merge only when their members are similar on average -- one
-    strong link through an intermediate article is not enough (no chaining).
-    Merges go best-first with ties broken by ids, so the result does not
+    groups merge only when their members are similar on average. Scores of
+    full texts without a burst are at most 1, so one link through an
+    intermediate article is never enough (no chaining). Scores above 1 (short
+    texts' longer vectors, bursts; at most about 1.63^2 * (1 + 3) = 10.6 with
+    the defaults) let strong evidence make up for missing pairs: one link of
+    score s can bring in an article that has no edge to up to s / threshold -
+    1 members of the other group, which is the point for headlines of one
+    burst and bounds how far it goes. Merges go best-first with ties broken by ids, so the result does not
     depend on the order of nodes or edges. Returns node -> smallest node id
     of its cluster.
     """
@@ -861,12 +867,13 @@ def cluster_edges(nodes: Iterable[str], edges: Iterable[Tuple[str, str, float]],
 # --------------------------------------------------------------------------
 
 def median_time(times: Iterable[Optional[float]]) -> Optional[float]:
-    """Median of the known times (None when none is known)."""
+    """Lower median of the known times (None when none is known): always one
+    of the members' own times, so a cluster of bare dates keeps a bare date
+    (an average of two midnights would be a precise noon)."""
     known = sorted(t for t in times if t is not None)
     if not known:
         return None
-    mid = len(known) // 2
-    return known[mid] if len(known) % 2 else (known[mid - 1] + known[mid]) / 2.0
+    return known[(len(known) - 1) // 2]
 
 
 def cluster_member(cluster: str, members: Iterable[BlockMember],
@@ -874,8 +881,8 @@ def cluster_member(cluster: str, members: Iterable[BlockMember],
     """One cluster of the first pass as one member of the second.
 
     Its vector is the unit-length mean of its members' unit vectors (the
-    ``expand_top`` heaviest features), its time the median of their known
-    times, its blocking keys the ``block_keys`` keys most common among its
+    ``expand_top`` heaviest features), its time the lower median of their
+    known times, its blocking keys the ``block_keys`` keys most common among its
     members (ties by key). Average linkage asks that two clusters be similar
     member by member, which many short texts of one story rarely are (most
     pairs of headlines share no word); their means, which hold the story's
