@@ -11,8 +11,9 @@ keys:
    ids + float32 weights), and its blocking keys (its highest-weighted
    shared entities and terms);
 4. the burst boost the data supports (``BurstBoost``: time-bin counts by a
-   combine per blocking key, one global sum, one number as a side input): how much likelier articles that share a key are to be published
-   in the same few minutes than any two articles;
+   combine per blocking key, one global sum, one number as a side input):
+   how much likelier articles that share a key are to be published in the
+   same few minutes than any two articles;
 5. scoring per block: each article goes to its blocks (GroupByKey per key),
    and each block is scored where it lands, pairs in a capped sorted window
    (never all pairs; vectors travel once per block key, never per pair);
@@ -192,8 +193,8 @@ ALL_DATED = ""
 
 
 def _bins(member: ec.BlockMember, config: ec.EventConfig):
-    """(key, burst-scale time bin) of a member with a precise time: once under ALL_DATED,
-    once per blocking key."""
+    """(key, burst-scale time bin) of a member with a precise time: once
+    under ALL_DATED, once per blocking key."""
     b = ec.time_bin(member.time, config)
     if b is not None:
         yield ALL_DATED, b
@@ -245,8 +246,8 @@ class BurstBoost(_EventStep):
     """Block members -> the burst boost the data supports (one number,
     ``events_core.burst_boost``): how much likelier two articles sharing a
     blocking key are to fall in one burst-scale time bin than any two
-    articles with precise times. Bin counts per key (a combine per key, one more key for all
-    such articles), then one global sum."""
+    articles with precise times. Bin counts per key (a combine per key, one
+    more key for all such articles), then one global sum."""
 
     def expand(self, members):
         return (
@@ -302,7 +303,6 @@ class ClusterEdgesFn(beam.DoFn):
 
     def __init__(self, config: ec.EventConfig, merge: bool = False):
         self.config = config
-        self.merge = merge
         if merge:
             #: Edges between first-pass clusters seen by the second pass.
             self.edges = Metrics.counter(NAMESPACE, "cluster_edges")

@@ -436,6 +436,19 @@ def evidence_scale(n_features: int, config: EventConfig = DEFAULT_CONFIG) -> flo
     return math.sqrt((1.0 + V / n) / (1.0 + V / n_full))
 
 
+DAY_SECONDS = 86400.0
+
+
+def is_precise(t: Optional[float]) -> bool:
+    """A time of day, not a bare date (a date parses to midnight UTC)."""
+    return t is not None and t % DAY_SECONDS != 0.0
+
+
+def burst_seconds(config: EventConfig = DEFAULT_CONFIG) -> float:
+    """The burst time scale in seconds."""
+    return 60.0 * config.time_burst_minutes
+
+
 def time_factor(ta: Optional[float], tb: Optional[float],
                 config: EventConfig = DEFAULT_CONFIG) -> float:
     """How much the publication gap changes a pair's similarity: 1 when
@@ -450,8 +463,8 @@ def time_factor(ta: Optional[float], tb: Optional[float],
         return 0.0
     days = max(0.0, days - config.time_grace_days)
     f = math.exp(-days * days / (2 * config.time_tau_days ** 2))
-    if config.time_burst_boost > 0 and ta % 86400.0 != 0.0 and tb % 86400.0 != 0.0:
-        f *= 1.0 + config.time_burst_boost * math.exp(-gap / (60.0 * config.time_burst_minutes))
+    if config.time_burst_boost > 0 and is_precise(ta) and is_precise(tb):
+        f *= 1.0 + config.time_burst_boost * math.exp(-gap / burst_seconds(config))
     return f
 
 
@@ -552,9 +565,9 @@ def _matrix(vectors: Sequence[bytes]):
 
 def time_bin(t: Optional[float], config: EventConfig = DEFAULT_CONFIG) -> Optional[int]:
     """The burst-scale bin of a precise time (None for no time or a bare date)."""
-    if t is None or t % 86400.0 == 0.0:
+    if not is_precise(t):
         return None
-    return int(math.floor(t / (60.0 * config.time_burst_minutes)))
+    return int(math.floor(t / burst_seconds(config)))
 
 
 def close_pairs(bin_counts: Iterable[int]) -> Tuple[int, int]:
@@ -571,11 +584,10 @@ def burst_boost(key_close: int, key_pairs: int, all_close: int, all_pairs: int,
     ``lift`` is how much likelier two articles that share a blocking key are
     to fall in one burst-scale bin than any two articles (the first counts
     summed over blocks, the second over all articles with a precise time,
-    i.e. not a bare date). Where coverage
-    comes in bursts, articles that share words cluster in time and the lift
-    is high; where times say nothing about stories (a dense feed, or times
-    that are ingest times), it is about 1, and the boost, ``lift - 1``, is
-    about 0. The boost is a likelihood ratio, so it never claims more than
+    not a bare date). Where coverage comes in bursts, articles that share
+    words cluster in time and the lift is high; where times say nothing about
+    stories (a dense feed, or times that are ingest times), it is about 1,
+    and the boost, ``lift - 1``, is about 0. The boost is a likelihood ratio, so it never claims more than
     the data shows.
     """
     if config.time_burst_boost <= 0 or key_pairs <= 0 or all_pairs <= 0 or all_close <= 0 or key_close <= 0:
@@ -592,8 +604,9 @@ def time_factors(ta: np.ndarray, tb: np.ndarray, config: EventConfig = DEFAULT_C
     d = np.where(known, np.maximum(0.0, days - config.time_grace_days), 0.0)
     out = np.exp(-d * d / (2 * config.time_tau_days ** 2))
     if config.time_burst_boost > 0:
-        precise = known & (np.fmod(ta, 86400.0) != 0.0) & (np.fmod(tb, 86400.0) != 0.0)
-        burst = np.exp(-np.where(precise, gap, np.inf) / (60.0 * config.time_burst_minutes))
+        # is_precise over arrays (fmod of NaN is NaN, and ``known`` drops it)
+        precise = known & (np.fmod(ta, DAY_SECONDS) != 0.0) & (np.fmod(tb, DAY_SECONDS) != 0.0)
+        burst = np.exp(-np.where(precise, gap, np.inf) / burst_seconds(config))
         out = out * (1.0 + config.time_burst_boost * burst)
     out[known & (days > config.time_horizon_days)] = 0.0
     return out
@@ -717,6 +730,28 @@ def _small_block_edges(key: str, order: List[BlockMember],
 # neighbour expansion
 # --------------------------------------------------------------------------
 
+def _length(weights: np.ndarray) -> float:
+    """Euclidean length of a packed vector's weights (1 for an empty one)."""
+    w = weights.astype(np.float64)
+    return float(np.sqrt(np.dot(w, w))) or 1.0
+
+
+def _sum_heaviest(ids: Sequence[np.ndarray], weights: Sequence[np.ndarray],
+                  top: int) -> Tuple[np.ndarray, np.ndarray, float]:
+    """Sum sparse vectors given as (ids, float64 weights) parts; keep the
+    ``top`` heaviest features (ties by smaller id: deterministic). Returns
+    (sorted ids, sums, length of the kept sums)."""
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), 1.0
+    cols, inverse = np.unique(np.concatenate(ids), return_inverse=True)
+    acc = np.bincount(inverse, weights=np.concatenate(weights), minlength=len(cols))
+    if len(acc) > top:
+        keep = np.lexsort((cols, -acc))[:top]
+        keep.sort()
+        cols, acc = cols[keep], acc[keep]
+    return cols, acc, float(np.sqrt(np.dot(acc, acc))) or 1.0
+
+
 def expand_vector(own: bytes, neighbours: Iterable[Tuple[float, str, bytes]],
                   config: EventConfig = DEFAULT_CONFIG) -> bytes:
     """Neighbour expansion of one article (pseudo-relevance feedback).
@@ -743,18 +778,10 @@ def expand_vector(own: bytes, neighbours: Iterable[Tuple[float, str, bytes]],
     total = max(sum(pulls), config.expand_min_total)
     parts = [unpack_vector(own)] + [unpack_vector(v) for _, _, v in best]
     scales = [1.0] + [config.expand_alpha * p / total for p in pulls]
-    lengths = [float(np.sqrt(np.dot(w.astype(np.float64), w.astype(np.float64)))) or 1.0 for _, w in parts]
-    ids = np.concatenate([i for i, _ in parts])
-    weights = np.concatenate([w.astype(np.float64) * (sc / n) for (_, w), sc, n in zip(parts, scales, lengths)])
-    cols, inverse = np.unique(ids, return_inverse=True)
-    acc = np.bincount(inverse, weights=weights, minlength=len(cols))
-    top = config.expand_top
-    if len(acc) > top:
-        # heaviest first, ties by smaller id: deterministic
-        keep = np.lexsort((cols, -acc))[:top]
-        keep.sort()
-        cols, acc = cols[keep], acc[keep]
-    norm = float(np.sqrt(np.dot(acc, acc))) or 1.0
+    lengths = [_length(w) for _, w in parts]
+    cols, acc, norm = _sum_heaviest([i for i, _ in parts],
+                                    [w.astype(np.float64) * (sc / n) for (_, w), sc, n in zip(parts, scales, lengths)],
+                                    config.expand_top)
     # unit directions are mixed; the result keeps the length (evidence) of
     # the article's own vector (see evidence_scale)
     return cols.astype(np.int64).tobytes() + (acc * (lengths[0] / norm)).astype(np.float32).tobytes()
@@ -796,9 +823,9 @@ def cluster_edges(nodes: Iterable[str], edges: Iterable[Tuple[str, str, float]],
     the defaults) let strong evidence make up for missing pairs: one link of
     score s can bring in an article that has no edge to up to s / threshold -
     1 members of the other group, which is the point for headlines of one
-    burst and bounds how far it goes. Merges go best-first with ties broken by ids, so the result does not
-    depend on the order of nodes or edges. Returns node -> smallest node id
-    of its cluster.
+    burst and bounds how far it goes. Merges go best-first with ties broken
+    by ids, so the result does not depend on the order of nodes or edges.
+    Returns node -> smallest node id of its cluster.
     """
     import heapq
 
@@ -890,17 +917,9 @@ def cluster_member(cluster: str, members: Iterable[BlockMember],
     """
     members = sorted(members, key=lambda m: m.article_id)
     parts = [unpack_vector(m.vector) for m in members]
-    lengths = [float(np.sqrt(np.dot(w.astype(np.float64), w.astype(np.float64)))) or 1.0 for _, w in parts]
-    ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
-    weights = (np.concatenate([w.astype(np.float64) / n for (_, w), n in zip(parts, lengths)])
-               if parts else np.zeros(0))
-    cols, inverse = np.unique(ids, return_inverse=True)
-    acc = np.bincount(inverse, weights=weights, minlength=len(cols))
-    if len(acc) > config.expand_top:
-        keep = np.lexsort((cols, -acc))[: config.expand_top]
-        keep.sort()
-        cols, acc = cols[keep], acc[keep]
-    norm = float(np.sqrt(np.dot(acc, acc))) or 1.0
+    cols, acc, norm = _sum_heaviest([i for i, _ in parts],
+                                    [w.astype(np.float64) / _length(w) for _, w in parts],
+                                    config.expand_top)
     vector = cols.astype(np.int64).tobytes() + (acc / norm).astype(np.float32).tobytes()
     counts: Dict[str, int] = {}
     for m in members:
@@ -941,6 +960,23 @@ def data_burst_boost(times: Dict[str, Optional[float]], blocks: Dict[str, List[s
     return burst_boost(key_close, key_pairs, all_close, all_pairs, config)
 
 
+def _blocks(members: Iterable[BlockMember]) -> Dict[str, List[BlockMember]]:
+    """block key -> its members (``events.to_blocks`` + GroupByKey)."""
+    blocks: Dict[str, List[BlockMember]] = {}
+    for m in members:
+        for k in m.keys:
+            blocks.setdefault(k, []).append(m)
+    return blocks
+
+
+def _score_blocks(blocks: Dict[str, List[BlockMember]], config: EventConfig) -> List[Tuple[str, str, float]]:
+    """One edge per pair over all blocks (``events.ScoreBlocks``)."""
+    out: List[Tuple[str, str, float]] = []
+    for k in sorted(blocks):
+        out.extend(block_edges(k, blocks[k], config))
+    return best_edges(out)
+
+
 def cluster_articles(ids: Sequence[str], raws: Dict[str, Dict[str, float]],
                      times: Dict[str, Optional[float]], config: EventConfig = DEFAULT_CONFIG,
                      stats: Optional[dict] = None) -> Dict[str, str]:
@@ -949,53 +985,37 @@ def cluster_articles(ids: Sequence[str], raws: Dict[str, Dict[str, float]],
     df, n = document_frequencies(raws[i] for i in ids)
     df = {f: c for f, c in df.items() if c >= 2}
     vecs = {i: weight_features(raws[i], df, n, config) for i in ids}
-    packed = {i: pack_vector(v) for i, v in vecs.items()}
-    keys = {i: tuple(blocking_keys(vecs[i], df, n, config)) for i in ids}
-    members: Dict[str, List[BlockMember]] = {}
-    for i in ids:
-        for k in keys[i]:
-            members.setdefault(k, []).append(BlockMember(i, times.get(i), packed[i], keys[i]))
+    members = {i: BlockMember(i, times.get(i), pack_vector(vecs[i]), tuple(blocking_keys(vecs[i], df, n, config)))
+               for i in ids}
+    blocks = _blocks(members[i] for i in ids)
     config = config._replace(time_burst_boost=data_burst_boost(
-        {i: times.get(i) for i in ids}, {k: [m.article_id for m in ms] for k, ms in members.items()}, config))
+        {i: times.get(i) for i in ids}, {k: [m.article_id for m in ms] for k, ms in blocks.items()}, config))
 
-    def score():
-        out = []
-        for k in sorted(members):
-            out.extend(block_edges(k, members[k], config))
-        return best_edges(out)
-
-    edges = score()
+    edges = _score_blocks(blocks, config)
     if config.expand_rounds:
         nb = neighbour_lists(edges, config)
         for _ in range(config.expand_rounds):
-            packed = {i: expand_vector(packed[i], [(s, j, packed[j]) for s, j in nb.get(i, [])], config)
-                      for i in ids}
-        for k, ms in members.items():
-            members[k] = [m._replace(vector=packed[m.article_id]) for m in ms]
-        edges = score()
+            packed = {i: m.vector for i, m in members.items()}
+            members = {i: m._replace(vector=expand_vector(packed[i], [(s, j, packed[j]) for s, j in nb.get(i, [])],
+                                                          config))
+                       for i, m in members.items()}
+        blocks = _blocks(members[i] for i in ids)
+        edges = _score_blocks(blocks, config)
     if stats is not None:
-        stats.update(blocks=len(members), max_block=max((len(m) for m in members.values()), default=0),
+        stats.update(blocks=len(blocks), max_block=max((len(m) for m in blocks.values()), default=0),
                      edges=len(edges))
     first = cluster_edges(ids, edges, config.threshold)
     if not config.merge_clusters:
         return first
     groups: Dict[str, List[BlockMember]] = {}
     for i in ids:
-        groups.setdefault(first[i], []).append(BlockMember(i, times.get(i), packed[i], keys[i]))
-    cmembers: Dict[str, List[BlockMember]] = {}
-    for c in sorted(groups):
-        if len(groups[c]) >= config.merge_min_size:
-            cm = cluster_member(c, groups[c], config)
-            for k in cm.keys:
-                cmembers.setdefault(k, []).append(cm)
-    cedges: List[Tuple[str, str, float]] = []
-    for k in sorted(cmembers):
-        cedges.extend(block_edges(k, cmembers[k], config))
-    cedges = best_edges(cedges)
+        groups.setdefault(first[i], []).append(members[i])
+    large = [cluster_member(c, groups[c], config) for c in sorted(groups)
+             if len(groups[c]) >= config.merge_min_size]
+    cedges = _score_blocks(_blocks(large), config)
     nodes = sorted({a for a, _, _ in cedges} | {b for _, b, _ in cedges})
     second = cluster_edges(nodes, cedges, config.threshold)
     if stats is not None:
-        stats.update(clusters=sum(1 for g in groups.values() if len(g) >= config.merge_min_size),
-                     cluster_edges=len(cedges))
+        stats.update(clusters=len(large), cluster_edges=len(cedges))
     return merge_assignments(first, second)
 
