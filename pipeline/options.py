@@ -73,6 +73,15 @@ def input_paths(options: PipelineOptions) -> list[str]:
     return list(paths) if paths else [default_input()]
 
 
+#: (option, EventConfig field, check, the rule the error message states)
+_EVENT_OPTIONS = (
+    ("event_threshold", "threshold", lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
+    ("event_time_scale_days", "time_tau_days", lambda v: v > 0, "positive"),
+    ("event_burst_boost", "time_burst_boost", lambda v: 0.0 <= v <= 100.0, "in [0, 100] (0 turns it off)"),
+    ("event_burst_minutes", "time_burst_minutes", lambda v: v > 0, "positive"),
+)
+
+
 def event_config(options: PipelineOptions):
     """The EventConfig of the events stage: the shipped defaults, with the
     options that override them."""
@@ -80,22 +89,13 @@ def event_config(options: PipelineOptions):
 
     wd = options.view_as(WiredeskOptions)
     changes = {}
-    if wd.event_threshold is not None:
-        if not 0.0 < wd.event_threshold <= 1.0:
-            raise ValueError(f"--event_threshold must be in (0, 1], got {wd.event_threshold}")
-        changes["threshold"] = wd.event_threshold
-    if wd.event_time_scale_days is not None:
-        if wd.event_time_scale_days <= 0:
-            raise ValueError(f"--event_time_scale_days must be positive, got {wd.event_time_scale_days}")
-        changes["time_tau_days"] = wd.event_time_scale_days
-    if wd.event_burst_boost is not None:
-        if not 0.0 <= wd.event_burst_boost <= 100.0:
-            raise ValueError(f"--event_burst_boost must be in [0, 100] (0 turns it off), got {wd.event_burst_boost}")
-        changes["time_burst_boost"] = wd.event_burst_boost
-    if wd.event_burst_minutes is not None:
-        if not wd.event_burst_minutes > 0:
-            raise ValueError(f"--event_burst_minutes must be positive, got {wd.event_burst_minutes}")
-        changes["time_burst_minutes"] = wd.event_burst_minutes
+    for option, field, valid, rule in _EVENT_OPTIONS:
+        value = getattr(wd, option)
+        if value is None:
+            continue
+        if not valid(value):
+            raise ValueError(f"--{option} must be {rule}, got {value}")
+        changes[field] = value
     return DEFAULT_CONFIG._replace(**changes)
 
 
