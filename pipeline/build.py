@@ -10,13 +10,13 @@ from typing import Dict, Optional
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipeline.options import WiredeskOptions, dedup_config, event_config, input_paths
-from transforms.events import ClusterEvents
-from transforms.near_duplicates import NearDuplicates
-from transforms.normalize import Normalize
-from transforms.read import ReadWire
-from transforms.versions import ResolveVersions
-from transforms.write import SORT_KEYS, WriteCounts, WriteTable
+from wiredesk.pipeline.options import WiredeskOptions, dedup_config, event_config, input_paths
+from wiredesk.transforms.events import ClusterEvents
+from wiredesk.transforms.near_duplicates import NearDuplicates
+from wiredesk.transforms.normalize import Normalize
+from wiredesk.transforms.read import ReadWire
+from wiredesk.transforms.versions import ResolveVersions
+from wiredesk.transforms.write import SORT_KEYS, WriteCounts, WriteTable
 
 
 def build_pipeline(p: beam.Pipeline, options: PipelineOptions,

@@ -10,7 +10,7 @@ import logging
 import sys
 from typing import Optional, Sequence
 
-from pipeline import __version__
+from wiredesk.pipeline import __version__
 
 
 def format_summary(result) -> str:
@@ -62,9 +62,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "run":
         if "-h" in rest or "--help" in rest:
-            from pipeline.options import WiredeskOptions
+            from wiredesk.pipeline.options import WiredeskOptions
             WiredeskOptions(["--help"])
-        from pipeline.run import InputError, run
+        from wiredesk.pipeline.run import InputError, run
         logging.basicConfig(level=logging.WARNING)
         try:
             result = run(rest)
@@ -77,7 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "evaluate":
         import json
 
-        from pipeline.evaluate import GoldError, evaluate, format_scores
+        from wiredesk.pipeline.evaluate import GoldError, evaluate, format_scores
         try:
             scores = evaluate(args.gold, args.output)
         except (GoldError, FileNotFoundError, OSError) as exc:

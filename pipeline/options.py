@@ -9,7 +9,7 @@ from pathlib import Path
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from schemas.records import RAW_MAX_CHARS
+from wiredesk.schemas.records import RAW_MAX_CHARS
 
 
 def default_input() -> str:
@@ -85,7 +85,7 @@ _EVENT_OPTIONS = (
 def event_config(options: PipelineOptions):
     """The EventConfig of the events stage: the shipped defaults, with the
     options that override them."""
-    from transforms.events_core import DEFAULT_CONFIG
+    from wiredesk.transforms.events_core import DEFAULT_CONFIG
 
     wd = options.view_as(WiredeskOptions)
     changes = {}
@@ -101,7 +101,7 @@ def event_config(options: PipelineOptions):
 
 def dedup_config(options: PipelineOptions):
     """The DedupConfig shared by every near-duplicate step, from the options."""
-    from transforms.minhash import DedupConfig
+    from wiredesk.transforms.minhash import DedupConfig
 
     wd = options.view_as(WiredeskOptions)
     priority = tuple(s.strip() for s in (wd.source_priority or "").split(",") if s.strip())

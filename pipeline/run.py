@@ -20,10 +20,10 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipeline import __version__
-from pipeline.build import build_pipeline
-from pipeline.options import WiredeskOptions, event_config, input_paths
-from transforms.read import is_glob
+from wiredesk.pipeline import __version__
+from wiredesk.pipeline.build import build_pipeline
+from wiredesk.pipeline.options import WiredeskOptions, event_config, input_paths
+from wiredesk.transforms.read import is_glob
 
 DEPENDENCIES = ("apache-beam", "pyarrow", "spacy", "datasketch", "numpy", "feedparser",
                 "defusedxml", "inscriptis", "py3langid", "jsonschema")
@@ -48,7 +48,7 @@ PARALLEL_FROM_BYTES = 1_000_000
 
 
 def input_bytes(paths: Sequence[str]) -> int:
-    from transforms.read import expand_path
+    from wiredesk.transforms.read import expand_path
 
     return sum(m.size_in_bytes or 0 for path in paths for m in expand_path(path))
 

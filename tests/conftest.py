@@ -21,7 +21,7 @@ def manifest(out: Path) -> dict:
 @pytest.fixture
 def run_cli(capsys):
     """Run ``wiredesk run ARGS`` in-process; returns (exit code, stdout)."""
-    from pipeline.cli import main
+    from wiredesk.pipeline.cli import main
 
     def call(*args):
         code = main(["run", *map(str, args)])

@@ -17,7 +17,7 @@ if str(REPO) not in sys.path:  # until pyproject sets pytest's pythonpath
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transforms.cleaning import (
+from wiredesk.transforms.cleaning import (
     Cleaned,
     clean_article,
     clean_line,
@@ -32,7 +32,7 @@ from transforms.cleaning import (
     strip_boilerplate,
     word_count,
 )
-from transforms.cleaning.boilerplate import ISOLATED, STRONG, WEAK, classify_line
+from wiredesk.transforms.cleaning.boilerplate import ISOLATED, STRONG, WEAK, classify_line
 
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 

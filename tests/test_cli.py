@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import FIXTURES, SHARED, manifest, read_table
-from schemas import tables
+from wiredesk.schemas import tables
 
 
 def test_seeds_by_default(tmp_path, run_cli):
@@ -136,7 +136,7 @@ def test_mixed_wire_formats_in_one_run(tmp_path, run_cli):
 
 
 def test_bad_event_option_is_a_clear_error(tmp_path, capsys):
-    from pipeline.cli import main
+    from wiredesk.pipeline.cli import main
     assert main(["run", "--event_threshold", "1.5", "--output", str(tmp_path / "o")]) == 2
     assert "--event_threshold must be in (0, 1]" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -149,15 +149,15 @@ def test_bad_event_option_is_a_clear_error(tmp_path, capsys):
 ])
 def test_event_options_are_validated(argv, message):
     from apache_beam.options.pipeline_options import PipelineOptions
-    from pipeline.options import event_config
+    from wiredesk.pipeline.options import event_config
     with pytest.raises(ValueError, match=re.escape(message)):
         event_config(PipelineOptions(argv))
 
 
 def test_event_options_reach_the_config():
     from apache_beam.options.pipeline_options import PipelineOptions
-    from pipeline.options import event_config
-    from transforms.events_core import DEFAULT_CONFIG
+    from wiredesk.pipeline.options import event_config
+    from wiredesk.transforms.events_core import DEFAULT_CONFIG
     assert event_config(PipelineOptions([])) == DEFAULT_CONFIG
     cfg = event_config(PipelineOptions(["--event_burst_boost", "0", "--event_burst_minutes", "30",
                                         "--event_threshold", "0.8"]))
@@ -165,13 +165,13 @@ def test_event_options_reach_the_config():
 
 
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
-    from pipeline.cli import main
+    from wiredesk.pipeline.cli import main
     assert main(["run", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o")]) == 2
     assert "no such file or directory" in capsys.readouterr().err
 
 
 def test_refuses_to_replace_a_foreign_directory(tmp_path, capsys):
-    from pipeline.cli import main
+    from wiredesk.pipeline.cli import main
     (tmp_path / "precious.txt").write_text("keep me")
     assert main(["run", "--output", str(tmp_path)]) == 2
     assert (tmp_path / "precious.txt").read_text() == "keep me"
@@ -219,7 +219,7 @@ def test_copies_point_to_their_canonical(tmp_path, run_cli):
 
 @pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="one core: nothing to spread")
 def test_direct_runner_uses_all_cores_only_for_large_inputs(tmp_path):
-    from pipeline.run import PARALLEL_FROM_BYTES, use_all_cores
+    from wiredesk.pipeline.run import PARALLEL_FROM_BYTES, use_all_cores
     small = tmp_path / "small.jsonl"
     small.write_text("{}\n")
     big = tmp_path / "big.jsonl"

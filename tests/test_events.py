@@ -8,9 +8,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.build import build_pipeline
+from wiredesk.pipeline.build import build_pipeline
 from test_versions import art
-from transforms.events import ClusterEvents
+from wiredesk.transforms.events import ClusterEvents
 
 STORIES = {
     "quake": [
@@ -126,7 +126,7 @@ def _bare_dates(rows):
 def test_pipeline_matches_the_reference_driver(tmp_path, config_changes, times):
     """ClusterEvents (both passes, spread over Beam keys) and the one-process
     driver events_core.cluster_articles group the same articles together."""
-    from transforms import events_core as ec
+    from wiredesk.transforms import events_core as ec
     config = ec.DEFAULT_CONFIG._replace(**config_changes)
     rows = headline_bursts()
     if times == "none":
@@ -140,7 +140,7 @@ def test_pipeline_matches_the_reference_driver(tmp_path, config_changes, times):
                                                     [tuple(e) for e in a.entities]))) \
             | beam.io.WriteToText(prefix, shard_name_template="")
     import ast
-    from schemas.records import Entity
+    from wiredesk.schemas.records import Entity
     got = [ast.literal_eval(line) for line in open(prefix).read().splitlines()]
     assert len(got) == len(rows)
     raws = {i: ec.raw_features(h, None, [Entity(*e) for e in ents], ec.DEFAULT_CONFIG) for i, _, h, _, ents in got}
@@ -162,8 +162,8 @@ def test_pipeline_matches_the_reference_driver(tmp_path, config_changes, times):
 
 
 def test_burst_boost_step_matches_the_pure_function():
-    from transforms import events_core as ec
-    from transforms.events import BurstBoost
+    from wiredesk.transforms import events_core as ec
+    from wiredesk.transforms.events import BurstBoost
     rows = headline_bursts()
     members = [ec.BlockMember(a.article_id, ec.parse_time(a.published_at), b"",
                               tuple(sorted(set(a.headline.lower().split()))[:2])) for a in rows]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from transforms.events_core import (
+from wiredesk.transforms.events_core import (
     DEFAULT_CONFIG, SMALL_BLOCK, BlockMember, EventConfig, block_edges, block_order,
     burst_boost, close_pairs, cluster_articles, cluster_edges, cluster_member, data_burst_boost,
     expand_vector, time_bin, feature_id, pack_vector, raw_features,

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.records import RAW_MAX_CHARS, Reject, WireRecord
-from transforms.formats import FORMATS, detect, flat, iter_file, jsonlines, ninjs, parse_payload
+from wiredesk.schemas.records import RAW_MAX_CHARS, Reject, WireRecord
+from wiredesk.transforms.formats import FORMATS, detect, flat, iter_file, jsonlines, ninjs, parse_payload
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INGESTED = "2024-03-11T18:00:00Z"
@@ -399,7 +399,7 @@ def test_atom_author_with_email_is_the_name():
 
 
 def test_wordpress_feed_trailers_are_read_then_cleaned():
-    from transforms.cleaning import clean_article
+    from wiredesk.transforms.cleaning import clean_article
     excerpt, full = read_fixture("feeds/wordpress-excerpts.rss")
     assert clean_article(excerpt.headline, excerpt.body, excerpt.body_format).body == (
         "The school board on Sunday named Lorraine Okafor as interim leader of the district.")

@@ -11,8 +11,8 @@ datasketch = pytest.importorskip("datasketch")
 from datasketch import MinHash  # noqa: E402
 from datasketch.hashfunc import sha1_hash32  # noqa: E402
 
-from transforms import minhash as mh  # noqa: E402
-from transforms.minhash import DedupConfig  # noqa: E402
+from wiredesk.transforms import minhash as mh  # noqa: E402
+from wiredesk.transforms.minhash import DedupConfig  # noqa: E402
 
 FOX = "The quick brown fox jumps over the lazy dog near the river bank today"
 

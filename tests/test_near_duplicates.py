@@ -13,11 +13,11 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas.records import Article, Duplicate
-from transforms import minhash as mh
-from transforms import near_duplicates as nd
-from transforms.minhash import DedupConfig
-from transforms.near_duplicates import NearDuplicates
+from wiredesk.schemas.records import Article, Duplicate
+from wiredesk.transforms import minhash as mh
+from wiredesk.transforms import near_duplicates as nd
+from wiredesk.transforms.minhash import DedupConfig
+from wiredesk.transforms.near_duplicates import NearDuplicates
 
 VOCAB = ("fire wind town homes police minister council road storm water crews river north "
          "south east west people residents hundred thousand said says today night morning "

@@ -6,7 +6,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.build import build_pipeline
+from wiredesk.pipeline.build import build_pipeline
 
 
 def count(pcoll, label):

@@ -6,8 +6,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas.records import Article
-from transforms.versions import ResolveVersions, resolve_versions
+from wiredesk.schemas.records import Article
+from wiredesk.transforms.versions import ResolveVersions, resolve_versions
 
 
 def art(article_id="a1", source="AP", version=None, version_created=None, status="usable", body="text", **kw):
@@ -77,7 +77,7 @@ def test_global_ids_identify_the_story_whatever_the_source_label():
 
 
 def test_is_global_id():
-    from transforms.versions import is_global_id
+    from wiredesk.transforms.versions import is_global_id
     assert is_global_id("urn:newsml:reuters.com:20190515:nL5N22R3OH")
     assert is_global_id("https://ninjs.example.com/items/1") and is_global_id("tag:example.org,2019:1")
     assert not is_global_id("1234") and not is_global_id("seed_001") and not is_global_id("AP: story")

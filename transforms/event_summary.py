@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from schemas.records import Article, EntityCount, Event
-from transforms import events_core as ec
+from wiredesk.schemas.records import Article, EntityCount, Event
+from wiredesk.transforms import events_core as ec
 
 #: Entity kinds worth listing in a digest (dates and numbers are not).
 DIGEST_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "LAW",

@@ -53,11 +53,11 @@ from typing import Dict, List, Optional, Tuple
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from schemas.records import Article, Event
-from transforms import event_summary
-from transforms import events_core as ec
-from transforms import typed
-from transforms.entities import ExtractEntities
+from wiredesk.schemas.records import Article, Event
+from wiredesk.transforms import event_summary
+from wiredesk.transforms import events_core as ec
+from wiredesk.transforms import typed
+from wiredesk.transforms.entities import ExtractEntities
 
 NAMESPACE = "wiredesk.events"
 

@@ -28,7 +28,7 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-from schemas.records import Entity
+from wiredesk.schemas.records import Entity
 
 
 class EventConfig(NamedTuple):

@@ -46,9 +46,9 @@ from typing import Dict
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from schemas.records import Article, Duplicate
-from transforms import minhash as mh
-from transforms.minhash import DedupConfig
+from wiredesk.schemas.records import Article, Duplicate
+from wiredesk.transforms import minhash as mh
+from wiredesk.transforms.minhash import DedupConfig
 
 NAMESPACE = "wiredesk.near_duplicates"
 

@@ -11,8 +11,8 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from schemas.records import Article, Reject, WireRecord, make_reject
-from transforms import cleaning, typed
+from wiredesk.schemas.records import Article, Reject, WireRecord, make_reject
+from wiredesk.transforms import cleaning, typed
 
 NAMESPACE = "wiredesk.normalize"
 REJECTS = "rejects"

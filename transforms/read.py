@@ -17,8 +17,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from schemas.records import RAW_MAX_CHARS, Reject, WireRecord, make_reject
-from transforms import formats, typed
+from wiredesk.schemas.records import RAW_MAX_CHARS, Reject, WireRecord, make_reject
+from wiredesk.transforms import formats, typed
 
 NAMESPACE = "wiredesk.read"
 REJECTS = "rejects"

@@ -22,7 +22,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
 
-from schemas import tables
+from wiredesk.schemas import tables
 
 NAMESPACE = "wiredesk.write"
 DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"

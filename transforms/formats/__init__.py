@@ -17,7 +17,7 @@ import typing
 import zlib
 from typing import Iterable, Iterator, Optional, Union
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from . import detect, feeds, jsonlines, newsml, plaintext
 from .common import read_reject

@@ -10,7 +10,7 @@ import os
 import re
 from typing import Any, Optional, Union
 
-from schemas.records import Reject, WireRecord, bounded_raw, make_reject
+from wiredesk.schemas.records import Reject, WireRecord, bounded_raw, make_reject
 
 #: Fields a reader may leave out; everything else it must give.
 _OPTIONAL_DEFAULTS = dict(

@@ -24,7 +24,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import feedparser
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from ..cleaning.timestamps import UnknownTimeZoneError, parse_timestamp
 from .common import new_record, non_empty_str, read_reject

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Union
 
 import jsonschema
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from .common import as_int, body_format_of, new_record, non_empty_str, preview, read_reject
 
@@ -33,7 +33,7 @@ _JSON_TYPE_NAMES = {
 @functools.lru_cache(maxsize=1)
 def validator() -> jsonschema.protocols.Validator:
     """The schema validator, loaded once per process (workers reuse it)."""
-    text = resources.files("schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
+    text = resources.files("wiredesk.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)

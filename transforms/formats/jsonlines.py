@@ -14,7 +14,7 @@ import io
 import json
 from typing import Any, BinaryIO, Iterable, Iterator, Optional, Tuple, Union
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from . import flat, ninjs
 from .common import preview, read_reject

@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from .common import as_int, body_format_of, new_record, non_empty_str, preview, read_reject
 

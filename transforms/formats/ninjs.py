@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from .common import as_int, body_format_of, new_record, non_empty_str, preview, read_reject
 

@@ -21,7 +21,7 @@ import hashlib
 import re
 from typing import Dict, Optional, Tuple, Union
 
-from schemas.records import Reject, WireRecord
+from wiredesk.schemas.records import Reject, WireRecord
 
 from .common import as_int, file_stem, new_record, non_empty_str, preview, read_reject
 
