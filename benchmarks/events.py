@@ -422,7 +422,7 @@ def baseline(arts: Sequence[dict], gold: Dict[str, str], threshold: float) -> Tu
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import cosine_distances
 
-    from wiredesk.transforms import event_metrics
+    from wiredesk.pipeline import metrics as event_metrics
 
     t0 = time.perf_counter()
     ids = [str(a["id"]) for a in arts]

@@ -11,7 +11,7 @@ from typing import Dict
 import pyarrow.dataset as ds
 from apache_beam.io.filesystems import FileSystems
 
-from wiredesk.transforms import event_metrics
+from wiredesk.pipeline import metrics as event_metrics
 
 
 class GoldError(ValueError):

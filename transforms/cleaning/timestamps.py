@@ -15,7 +15,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-__all__ = ["parse_timestamp", "format_utc", "UnknownTimeZoneError"]
+__all__ = ["parse_timestamp", "format_utc", "to_datetime", "epoch_seconds", "epoch_micros",
+           "UnknownTimeZoneError"]
 
 
 class UnknownTimeZoneError(ValueError):
@@ -151,3 +152,35 @@ def parse_timestamp(value: str) -> str:
         f"unrecognized timestamp {value!r}: expected ISO 8601 / RFC 3339 "
         "such as '2019-05-15T10:00:00Z' or '2019-05-15'"
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_datetime(value):
+    """An aware UTC ``datetime`` for a timestamp (any form :func:`parse_timestamp`
+    takes, or a ``datetime``); None for None or "". The one way every stage reads
+    a time, so that the stages can never disagree about one."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    match = _ISO.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        match = _ISO.fullmatch(parse_timestamp(value))
+    return _from_iso(match).astimezone(timezone.utc)
+
+
+def epoch_micros(value):
+    """Microseconds since the epoch (exact integers), or None for no time."""
+    moment = to_datetime(value)
+    if moment is None:
+        return None
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def epoch_seconds(value):
+    """Seconds since the epoch as a float, or None for no time."""
+    micros = epoch_micros(value)
+    return None if micros is None else micros / 1_000_000
