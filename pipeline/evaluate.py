@@ -1,12 +1,14 @@
 """``wiredesk evaluate``: score a run's events against gold event labels.
 
-Gold is JSON lines of ``{"id": ARTICLE_ID, "event": LABEL}``; the run's
-prediction is ``event_id`` of every article in ``DIR/articles``.
+Gold is JSON lines of ``{"id": ID, "event": LABEL}``, optionally with
+``"source"``; ID is a story's ``article_id`` or the id its source gave it
+(``source_article_id``). The run's prediction is ``event_id`` of every article
+in ``DIR/articles``.
 """
 from __future__ import annotations
 
 import json
-from typing import Dict
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import pyarrow.dataset as ds
 from apache_beam.io.filesystems import FileSystems
@@ -18,32 +20,73 @@ class GoldError(ValueError):
     """The gold file cannot be used; the message says where and why."""
 
 
-def load_gold(path: str) -> Dict[str, str]:
-    gold: Dict[str, str] = {}
+class GoldLabel(NamedTuple):
+    """One gold line: a story, optionally its source, and its event label."""
+
+    story_id: str
+    source: Optional[str]
+    event: str
+
+
+def load_gold(path: str) -> List[GoldLabel]:
+    gold: List[GoldLabel] = []
     with FileSystems.open(path) as fh:
         for number, line in enumerate(fh.read().decode("utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                gold[str(row["id"])] = str(row["event"])
-            except (ValueError, KeyError, TypeError) as exc:
+                source = row.get("source")
+                gold.append(GoldLabel(str(row["id"]), None if source is None else str(source), str(row["event"])))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise GoldError(f"{path} line {number}: expected {{\"id\": ..., \"event\": ...}}: {exc}") from None
     if not gold:
         raise GoldError(f"{path}: no gold lines")
     return gold
 
 
-def load_events(output: str) -> Dict[str, str]:
-    """article_id -> event_id of a finished run."""
+class RunEvents(NamedTuple):
+    """A finished run's events by story key, and its stories by the id their source gave."""
+
+    by_story: Dict[str, str]
+    by_source_id: Dict[str, List[Tuple[str, Optional[str]]]]
+
+
+def load_events(output: str) -> RunEvents:
     table = ds.dataset(f"{output.rstrip('/')}/articles", format="parquet", partitioning="hive").to_table(
-        columns=["article_id", "event_id"])
-    return {a: e for a, e in zip(table.column("article_id").to_pylist(), table.column("event_id").to_pylist())
-            if e is not None}
+        columns=["article_id", "source_article_id", "source", "event_id"])
+    by_story: Dict[str, str] = {}
+    by_source_id: Dict[str, List[Tuple[str, Optional[str]]]] = {}
+    for row in table.to_pylist():
+        if row["event_id"] is None:
+            continue
+        by_story[row["article_id"]] = row["event_id"]
+        by_source_id.setdefault(row["source_article_id"] or row["article_id"], []).append(
+            (row["article_id"], row["source"]))
+    return RunEvents(by_story, by_source_id)
+
+
+def resolve(label: GoldLabel, run: RunEvents) -> Optional[str]:
+    """The story key a gold line names: the key itself, or the one story whose
+    source id (and source, when the line gives one) it is. None when the run
+    has no such story; an id that names stories of several sources is an error."""
+    if label.story_id in run.by_story:
+        return label.story_id
+    matches = [key for key, source in run.by_source_id.get(label.story_id, ())
+               if label.source is None or source == label.source]
+    if len(matches) > 1:
+        raise GoldError(f"gold id {label.story_id!r} names {len(matches)} stories ({', '.join(sorted(matches))}): "
+                        "give the story's article_id, or add \"source\" to the gold line")
+    return matches[0] if matches else None
 
 
 def evaluate(gold_path: str, output: str) -> Dict[str, object]:
-    return event_metrics.evaluate(load_events(output), load_gold(gold_path))
+    """Scores of a finished run in ``output`` against the gold file."""
+    run = load_events(output)
+    gold: Dict[str, str] = {}
+    for label in load_gold(gold_path):
+        gold[resolve(label, run) or label.story_id] = label.event
+    return event_metrics.evaluate(run.by_story, gold)
 
 
 def format_scores(scores: Dict[str, object]) -> str:

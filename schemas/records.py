@@ -67,6 +67,9 @@ class WireRecord(NamedTuple):
     ingested_at: Optional[str]
     #: The raw input, bounded to RAW_MAX_CHARS (used if a later stage rejects).
     raw: str
+    #: ``origin`` relative to the input root it was found under
+    #: ("business/001.txt"): the same on every machine, so it can qualify ids.
+    input_name: Optional[str] = None
 
 
 class Reject(NamedTuple):
@@ -100,6 +103,8 @@ class Entity(NamedTuple):
 class Article(NamedTuple):
     """A normalized story: the unit every later stage works on."""
 
+    #: The story's key, unique across sources (``transforms.identity``): a
+    #: global id as given, a plain id qualified by its source or input file.
     article_id: str
     source: Optional[str]
     headline: Optional[str]
@@ -136,6 +141,8 @@ class Article(NamedTuple):
     #: Named entities of the story (of its canonical copy for a duplicate);
     #: None until the entities stage has run.
     entities: Optional[List[Entity]] = None
+    #: The id as the source wrote it ("1234"); ``article_id`` qualifies it.
+    source_article_id: Optional[str] = None
 
 
 class Superseded(NamedTuple):
@@ -153,6 +160,8 @@ class Superseded(NamedTuple):
     position: str
     published_at: Optional[str] = None
     ingested_at: Optional[str] = None
+    #: The id as the source wrote it; ``article_id`` is the story's key.
+    source_article_id: Optional[str] = None
 
 
 for _record in (WireRecord, Reject, Entity, Article, Superseded):

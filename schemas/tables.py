@@ -44,6 +44,7 @@ ARTICLES = pa.schema(
         pa.field("duplicate_of", pa.string()),
         pa.field("event_id", pa.string()),
         pa.field("entities", pa.list_(ENTITY)),
+        pa.field("source_article_id", pa.string()),
     ],
     metadata={"wiredesk.table": "articles"},
 )
@@ -78,6 +79,7 @@ SUPERSEDED = pa.schema(
         pa.field("position", pa.string(), nullable=False),
         pa.field("published_at", TS),
         pa.field("ingested_at", TS),
+        pa.field("source_article_id", pa.string()),
     ],
     metadata={"wiredesk.table": "superseded"},
 )

@@ -14,7 +14,10 @@ def test_seeds_by_default(tmp_path, run_cli):
     out = tmp_path / "out"
     code, printed = run_cli("--output", out)
     assert code == 0, printed
-    assert "articles" in printed and "balanced      yes" in printed
+    summary = {m.group(1): m.group(2) for m in re.finditer(r"^  (records read|articles|rejects|superseded|duplicates"
+                                                        r"|events|balanced) +(\S+)", printed, re.M)}
+    assert summary == {"records read": "5", "articles": "5", "rejects": "0", "superseded": "0",
+                       "duplicates": "0", "events": "1", "balanced": "yes"}
     articles = read_table(out, "articles")
     assert articles.num_rows == 5
     assert sorted(articles.column("source").to_pylist()) == ["AFP", "CGTN", "Despardes", "Reuters", "The Anti-Media"]
@@ -209,11 +212,13 @@ def test_copies_point_to_their_canonical(tmp_path, run_cli):
     assert run_cli("--input", src, "--output", out)[0] == 0
     arts = read_table(out, "articles")
     links = dict(zip(arts.column("article_id").to_pylist(), arts.column("duplicate_of").to_pylist()))
-    assert links == {"orig": None, "copy": "orig", "edit": "orig", "trim": "orig", "other": None}
+    assert links == {"AP/orig": None, "Partner/copy": "AP/orig", "Wire/edit": "AP/orig", "Blog/trim": "AP/orig",
+                     "AP/other": None}
     dups = read_table(out, "duplicates").to_pylist()
-    kinds = {d["article_id"]: d["kind"] for d in dups}
+    kinds = {d["article_id"]: (d["kind"], d["canonical_id"]) for d in dups}
     # The wrapper (dateline, credit) is removed by normalization: the copy is then exact.
-    assert kinds == {"copy": "exact", "edit": "near", "trim": "contained"}
+    assert kinds == {"Partner/copy": ("exact", "AP/orig"), "Wire/edit": ("near", "AP/orig"),
+                     "Blog/trim": ("contained", "AP/orig")}
     assert manifest(out)["counts"]["duplicates"] == 3
 
 

@@ -7,6 +7,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from wiredesk.schemas.records import Article
+from wiredesk.transforms.identity import story_key
 from wiredesk.transforms.versions import ResolveVersions, resolve_versions
 
 
@@ -49,35 +50,36 @@ def test_identical_redelivery_is_superseded_once():
     assert len(superseded) == 1 and current.version == 1
 
 
+def keyed(source_id, source="AP", **kw):
+    """An article as normalize makes it: keyed by its story key."""
+    return art(story_key(source_id, source, "feed.jsonl"), source=source, source_article_id=source_id, **kw)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_resolve_versions_transform(seed):
-    rows = [art("a", version=1, body="a1"), art("a", version=2, body="a2"),
-            art("b", source="Reuters", version=1, body="b1"),
-            art("a", source="Reuters", version=1, body="other-source-same-id")]
+    rows = [keyed("a", version=1, body="a1"), keyed("a", version=2, body="a2"),
+            keyed("b", source="Reuters", version=1, body="b1"),
+            keyed("a", source="Reuters", version=1, body="other-source-same-id")]
     random.Random(seed).shuffle(rows)
     with TestPipeline() as p:
         out = p | beam.Create(rows) | ResolveVersions()
-        assert_that(out["articles"] | beam.Map(lambda a: (a.source, a.article_id, a.body)),
-                    equal_to([("AP", "a", "a2"), ("Reuters", "b", "b1"), ("Reuters", "a", "other-source-same-id")]),
+        assert_that(out["articles"] | beam.Map(lambda a: (a.article_id, a.source_article_id, a.body)),
+                    equal_to([("AP/a", "a", "a2"), ("Reuters/b", "b", "b1"),
+                              ("Reuters/a", "a", "other-source-same-id")]),
                     label="current versions")
-        assert_that(out["superseded"] | beam.Map(lambda s: (s.article_id, s.version, s.superseded_by_version)),
-                    equal_to([("a", 1, 2)]), label="superseded versions")
+        assert_that(out["superseded"] | beam.Map(lambda s: (s.article_id, s.source_article_id, s.version,
+                                                            s.superseded_by_version)),
+                    equal_to([("AP/a", "a", 1, 2)]), label="superseded versions")
 
 
 def test_global_ids_identify_the_story_whatever_the_source_label():
     """ninjs uri / NewsML guid: a version without copyrightholder is still the same story."""
     uri = "urn:newsml:example.com:20240311:quake"
     with TestPipeline() as p:
-        out = p | beam.Create([art(uri, source="Wire News", version=1, body="v1"),
-                               art(uri, source=None, version=2, body="v2"),
-                               art("1234", source="Feed A", body="a"), art("1234", source="Feed B", body="b")]) \
+        out = p | beam.Create([keyed(uri, source="Wire News", version=1, body="v1"),
+                               keyed(uri, source=None, version=2, body="v2"),
+                               keyed("1234", source="Feed A", body="a"), keyed("1234", source="Feed B", body="b")]) \
             | ResolveVersions()
         assert_that(out["articles"] | beam.Map(lambda a: (a.article_id, a.body)),
-                    equal_to([(uri, "v2"), ("1234", "a"), ("1234", "b")]), label="uri once, plain ids per source")
-
-
-def test_is_global_id():
-    from wiredesk.transforms.versions import is_global_id
-    assert is_global_id("urn:newsml:reuters.com:20190515:nL5N22R3OH")
-    assert is_global_id("https://ninjs.example.com/items/1") and is_global_id("tag:example.org,2019:1")
-    assert not is_global_id("1234") and not is_global_id("seed_001") and not is_global_id("AP: story")
+                    equal_to([(uri, "v2"), ("Feed A/1234", "a"), ("Feed B/1234", "b")]),
+                    label="uri once, plain ids per source")

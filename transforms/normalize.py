@@ -11,6 +11,7 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from wiredesk.transforms.identity import story_key
 from wiredesk.schemas.records import Article, Reject, WireRecord, make_reject
 from wiredesk.transforms import cleaning, typed
 
@@ -74,9 +75,12 @@ def to_article(rec: WireRecord) -> Article:
         language = cleaning.detect_language(" ".join(filter(None, [cleaned.headline, cleaned.body])))
         detected = language is not None
     text_for_hash = cleaned.body or cleaned.headline or ""
+    source_id = str(rec.article_id).strip()
+    source = (rec.source or "").strip() or None
     return Article(
-        article_id=str(rec.article_id).strip(),
-        source=(rec.source or "").strip() or None,
+        article_id=story_key(source_id, source, rec.input_name),
+        source_article_id=source_id,
+        source=source,
         headline=cleaned.headline,
         headline_original=rec.headline,
         body=cleaned.body or "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import posixpath
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -67,6 +68,29 @@ def expand_path(path: str):
     return FileSystems.match([path])[0].metadata_list
 
 
+def name_root(path: str, found) -> str:
+    """The prefix that :func:`input_name` strips from the files one PATH names.
+
+    A glob's files are named below its fixed part ("archive/*/001.txt" ->
+    "business/001.txt"), a directory's below its parent, so that the names keep
+    the directory ("seeds/000.txt"), and a single file by its own name.
+    """
+    if is_glob(path):
+        fixed = path[: min(path.index(c) for c in GLOB_CHARS if c in path)]
+        return fixed[: fixed.rfind("/") + 1] if "/" in fixed else ""
+    root = path.rstrip("/")
+    if len(found) == 1 and found[0].path.rstrip("/") == root:
+        return root[: root.rfind("/") + 1] if "/" in root else ""
+    parent = root[: root.rfind("/") + 1] if "/" in root else ""
+    return parent
+
+
+def input_name(file_path: str, root: str) -> str:
+    """``file_path`` relative to ``root``, with "/" separators."""
+    name = file_path[len(root):] if root and file_path.startswith(root) else posixpath.basename(file_path)
+    return name.replace("\\", "/").lstrip("/") or posixpath.basename(file_path)
+
+
 def mtime_rfc3339(seconds) -> str | None:
     if not seconds:
         return None
@@ -74,8 +98,21 @@ def mtime_rfc3339(seconds) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class InputFile(NamedTuple):
+    """One file to read, as the read stage found it."""
+
+    path: str
+    #: ``path`` relative to the input root (see :func:`name_root`).
+    name: str
+    #: The file's modification time, RFC 3339 UTC.
+    ingested_at: Optional[str]
+
+
+beam.coders.registry.register_coder(InputFile, beam.coders.RowCoder)
+
+
 class ExpandPathsFn(beam.DoFn):
-    """PATH -> (file path, ingested_at) for every file it names.
+    """PATH -> an InputFile for every file it names.
 
     A path naming nothing is not a record, so it is counted, not rejected: the
     CLI refuses a missing file or directory before the run starts, while a
@@ -92,13 +129,14 @@ class ExpandPathsFn(beam.DoFn):
         found = expand_path(path)
         if not found:
             self.unmatched.inc()
+        root = name_root(path, found)
         for meta in found:
             self.files.inc()
-            yield meta.path, mtime_rfc3339(meta.last_updated_in_seconds)
+            yield InputFile(meta.path, input_name(meta.path, root), mtime_rfc3339(meta.last_updated_in_seconds))
 
 
 class ParseFileFn(beam.DoFn):
-    """(file path, ingested_at) -> one WireRecord or one Reject per record in the file."""
+    """InputFile -> one WireRecord or one Reject per record in the file."""
 
     def __init__(self, raw_max_chars: int = RAW_MAX_CHARS):
         self.raw_max_chars = raw_max_chars
@@ -108,14 +146,14 @@ class ParseFileFn(beam.DoFn):
         #: Records that could not be parsed (see the rejects table for why).
         self.rejected = Metrics.counter(NAMESPACE, "rejected")
 
-    def process(self, element):
-        path, ingested_at = element
+    def process(self, element: InputFile):
+        path, name, ingested_at = element
         count = 0
         try:
             with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as fh:
-                for item in formats.iter_file(path, fh, ingested_at):
+                for item in formats.iter_file(path, fh, ingested_at, name=name):
                     count += 1
-                    yield from self._emit(item, ingested_at)
+                    yield from self._emit(item, ingested_at, name)
         except Exception as exc:
             # The reader itself broke (I/O error, corrupt compression): what was
             # read so far stands, the rest of the file is one reject.
@@ -123,12 +161,12 @@ class ParseFileFn(beam.DoFn):
             yield from self._emit(make_reject(
                 "read", f"{type(exc).__name__}: {exc}", path,
                 f"after record {count - 1}", f"{posixpath.basename(path)}: unreadable from here",
-                ingested_at=ingested_at), ingested_at)
+                ingested_at=ingested_at), ingested_at, name)
 
-    def _emit(self, item, ingested_at):
+    def _emit(self, item, ingested_at, name):
         self.records_read.inc()
         if isinstance(item, WireRecord):
-            yield item
+            yield item._replace(input_name=name)
         else:
             self.rejected.inc()
             if item.ingested_at is None and ingested_at is not None:
@@ -150,7 +188,7 @@ class ReadWire(beam.PTransform):
         parsed = (
             pbegin
             | "Paths" >> beam.Create(self.paths)
-            | "ExpandPaths" >> beam.ParDo(ExpandPathsFn())
+            | "ExpandPaths" >> beam.ParDo(ExpandPathsFn()).with_output_types(InputFile)
             | "SpreadFiles" >> beam.Reshuffle()
             | "ParseFiles" >> beam.ParDo(ParseFileFn(self.raw_max_chars)).with_outputs(REJECTS, main="records")
         )

@@ -1,10 +1,9 @@
 """Versions stage: keep the current version of each story, the others as superseded.
 
-A story is identified by its id alone when the id is globally unique by
-construction (a URI or URN such as a ninjs ``uri``, a NewsML-G2 ``guid`` or an
-Atom ``tag:`` id; they identify the story whatever source label a version
-carries), and by (source, id) otherwise (a flat feed's "1234" means nothing
-outside its feed). The current version is the one
+A story is identified by its ``article_id``, the key normalize gave it
+(``transforms.identity``: a global id as given, a plain id qualified by its
+source or input file), so versions of one story meet and two feeds' "1234" do
+not. The current version is the one
 with the highest ``version``, then the latest version time, then the latest
 ingest time; the content hash breaks any remaining tie so the choice never
 depends on arrival order. A canceled or withheld current version stays an
@@ -12,7 +11,6 @@ article with its status: withdrawn stories are kept, never silently dropped.
 """
 from __future__ import annotations
 
-import re
 from typing import Iterable, List, Tuple
 
 import apache_beam as beam
@@ -23,20 +21,6 @@ from wiredesk.schemas.records import Article, Superseded
 
 NAMESPACE = "wiredesk.versions"
 SUPERSEDED = "superseded"
-
-
-_GLOBAL_ID = re.compile(r"^[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
-
-
-def is_global_id(article_id: str) -> bool:
-    """True for URIs and URNs ("urn:newsml:...", "https://...", "tag:...")."""
-    return bool(_GLOBAL_ID.match(article_id))
-
-
-def story_key(article: Article) -> str:
-    if is_global_id(article.article_id):
-        return article.article_id
-    return f"{article.source or ''}\x1f{article.article_id}"
 
 
 def version_rank(a: Article) -> Tuple:
@@ -62,7 +46,8 @@ def resolve_versions(versions: Iterable[Article]) -> Tuple[Article, List[Superse
             content_hash=old.content_hash, superseded_by_version=current.version,
             superseded_by_content_hash=current.content_hash,
             origin=old.origin, position=old.position,
-            published_at=old.published_at, ingested_at=old.ingested_at)
+            published_at=old.published_at, ingested_at=old.ingested_at,
+            source_article_id=old.source_article_id)
         for old in ordered[1:]
     ]
     return current, superseded
@@ -96,7 +81,7 @@ class ResolveVersions(beam.PTransform):
     def expand(self, articles):
         out = (
             articles
-            | "KeyByStory" >> beam.Map(lambda a: (story_key(a), a)).with_output_types(
+            | "KeyByStory" >> beam.Map(lambda a: (a.article_id, a)).with_output_types(
                 beam.typehints.Tuple[str, Article])
             | "GroupVersions" >> beam.GroupByKey()
             | "PickCurrent" >> beam.ParDo(ResolveFn()).with_outputs(SUPERSEDED, main="articles")

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Optional, Union
 from wiredesk.schemas.records import Reject, WireRecord
 
 from . import detect, feeds, jsonlines, newsml, plaintext
-from .common import read_reject
+from .common import path_id, read_reject
 
 __all__ = ["FORMATS", "iter_file", "parse_payload"]
 
@@ -38,13 +38,17 @@ _READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def iter_file(path: str, fh: typing.BinaryIO,
-              ingested_at: Optional[str]) -> Iterator[Item]:
+              ingested_at: Optional[str], name: Optional[str] = None) -> Iterator[Item]:
     """Detect the format of one file and yield one item per record.
 
     Detection: extension first, then the first bytes. ``fh`` is read once
     and may be a non-seekable decompressed stream; JSON lines are streamed.
+    ``name`` is the file's path relative to its input root: a plain-text story
+    without an id in its front matter is named after it ("business/001"),
+    never after the bare file name, which folders reuse.
     """
-    return _guarded(_iter_file(path, fh, ingested_at), path)
+    default_id = path_id(name) if name else None
+    return _guarded(_iter_file(path, fh, ingested_at, default_id), path)
 
 
 def parse_payload(data: bytes, origin: str, position: str,
@@ -75,7 +79,7 @@ def _read_prefix(fh: typing.BinaryIO, size: int) -> bytes:
 
 
 def _iter_file(path: str, fh: typing.BinaryIO,
-               ingested_at: Optional[str]) -> Iterator[Item]:
+               ingested_at: Optional[str], default_id: Optional[str]) -> Iterator[Item]:
     prefix = _read_prefix(fh, PREFIX_BYTES)
     compressed = detect.compressed_kind(prefix)
     if compressed:
@@ -92,7 +96,7 @@ def _iter_file(path: str, fh: typing.BinaryIO,
         yield from _iter_bytes(kind, prefix, path, ingested_at, default_id=None)
         return
     data = prefix + fh.read()
-    yield from _iter_bytes(kind, data, path, ingested_at, default_id=None)
+    yield from _iter_bytes(kind, data, path, ingested_at, default_id=default_id)
 
 
 def _iter_payload(data: bytes, origin: str, position: str,

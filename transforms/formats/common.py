@@ -7,6 +7,7 @@ a ``Reject`` are decided in one place, not once per format.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from typing import Any, Optional, Union
 
@@ -112,6 +113,14 @@ def file_stem(path: str) -> str:
     name = os.path.basename(strip_compression_suffix(path.rstrip("/\\")))
     stem, _ = os.path.splitext(name)
     return stem or name
+
+
+def path_id(input_name: str) -> str:
+    """The id of a story named by its file: the relative path without compression
+    suffix and extension ("business/001.txt.gz" -> "business/001")."""
+    name = strip_compression_suffix(input_name.replace("\\", "/").strip("/"))
+    stem, ext = posixpath.splitext(name)
+    return stem if stem and not stem.endswith("/") else name
 
 
 def preview(value: Any, limit: int = 60) -> str:
