@@ -22,8 +22,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from wiredesk.pipeline import __version__
 from wiredesk.pipeline.build import build_pipeline
-from wiredesk.pipeline.options import WiredeskOptions, event_config, input_paths
+from wiredesk.pipeline.options import WiredeskOptions, event_config, input_paths, target_file_bytes
 from wiredesk.transforms.read import is_glob
+from wiredesk.transforms.write import TEMPORARY
 
 DEPENDENCIES = ("apache-beam", "pyarrow", "spacy", "datasketch", "numpy", "feedparser",
                 "defusedxml", "inscriptis", "py3langid", "jsonschema")
@@ -150,6 +151,17 @@ def make_manifest(run_id, options, paths, counts, started, finished, files) -> D
     }
 
 
+def remove_temporary(staging: str) -> None:
+    """Delete what the file sinks left in their temporary directory (empty folders after the finalize step)."""
+    temporary = FileSystems.join(staging, TEMPORARY)
+    if is_local(temporary):
+        shutil.rmtree(temporary, ignore_errors=True)
+        return
+    left = [m.path for m in FileSystems.match([temporary + "/**"])[0].metadata_list]
+    if left:
+        FileSystems.delete(left)
+
+
 def commit(staging: str, output: str, run_id: str) -> None:
     """Move a finished run into place. Local: one directory swap."""
     out = output.rstrip("/")
@@ -194,6 +206,7 @@ def run(argv: Optional[Sequence[str]] = None) -> RunResult:
     check_inputs(paths)
     try:
         event_config(options)
+        target_file_bytes(options)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     options = PipelineOptions(use_all_cores(argv or [], paths))
@@ -211,6 +224,7 @@ def run(argv: Optional[Sequence[str]] = None) -> RunResult:
     with FileSystems.open(FileSystems.join(staging, "_counts.json")) as fh:
         counts = json.loads(fh.read().decode("utf-8"))
     FileSystems.delete([FileSystems.join(staging, "_counts.json")])
+    remove_temporary(staging)
     finished = _dt.datetime.now(_dt.timezone.utc)
     manifest = make_manifest(run_id, options, paths, counts, started, finished, list_tables(staging))
     with FileSystems.create(FileSystems.join(staging, "_manifest.json")) as fh:

@@ -1,0 +1,76 @@
+"""Write stage: Parquet through Beam's file sink, shards from the data's size, bounded row groups."""
+import apache_beam as beam
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import read_table
+from wiredesk.schemas.records import Duplicate, make_reject
+from wiredesk.transforms.write import SORT_KEYS, TEMPORARY, WriteTable
+from wiredesk.transforms.write.rows import partition_of, row_bytes
+from wiredesk.transforms.write.transforms import file_destination, shard_count, stable_shard
+
+
+def rejects(day, n, size=400):
+    return [make_reject("read", f"bad record {i}", f"feed-{day}.jsonl", f"line {i}", "x" * size,
+                        ingested_at=f"2024-03-{day:02d}T10:00:00Z") for i in range(n)]
+
+
+def test_shard_count_and_names():
+    assert [shard_count(n, 100) for n in (0, 1, 100, 101, 1000)] == [1, 1, 1, 2, 10]
+    assert file_destination("2024-03-11", 2, 3) == "dt=2024-03-11/part-00002-of-00003"
+    assert file_destination(None, 0, 1) == "part-00000-of-00001"
+    assert stable_shard("AP/1234", 1) == 0
+    assert stable_shard("AP/1234", 7) == 5  # pinned: blake2b, the same on every worker
+
+
+def test_partition_larger_than_a_file_is_split_into_shards(tmp_path):
+    """300 rows of ~450 bytes on one day with a 40 kB target: ceil(size / 40 kB) files, all rows once."""
+    day11, day12 = rejects(11, 300), rejects(12, 5)
+    size = sum(row_bytes(r) for r in day11)
+    target = 40_000
+    with TestPipeline() as p:
+        paths = p | beam.Create(day11 + day12) | WriteTable(str(tmp_path), "rejects", SORT_KEYS["rejects"],
+                                                           target_file_bytes=target, row_group_rows=50)
+        assert_that(paths | beam.Map(lambda path: path.rsplit("/", 2)[-2]) | beam.combiners.Count.PerElement(),
+                    equal_to([("dt=2024-03-11", shard_count(size, target)), ("dt=2024-03-12", 1)]))
+    assert shard_count(size, target) == 4
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet"))
+    assert files == [f"rejects/dt=2024-03-11/part-0000{i}-of-00004.parquet" for i in range(4)] + [
+        "rejects/dt=2024-03-12/part-00000-of-00001.parquet"]
+    table = read_table(tmp_path, "rejects")
+    assert sorted(table.column("reason").to_pylist()) == sorted(r.reason for r in day11 + day12)
+    for path in tmp_path.rglob("*.parquet"):
+        meta = pq.ParquetFile(path).metadata
+        assert max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) <= 50
+    # Shards follow the stable hash of the row key: the same rows in the same file on every run.
+    first = pq.read_table(tmp_path / files[0]).column("position").to_pylist()
+    assert sorted(first) == sorted(r.position for r in day11
+                                   if stable_shard(SORT_KEYS["rejects"](r), 4) == 0)
+    assert not list((tmp_path / TEMPORARY).rglob("*.parquet"))
+
+
+def test_unpartitioned_table_and_default_target(tmp_path):
+    dups = [Duplicate(f"B/{i}", "A/1", "exact", 1.0, 1.0) for i in range(3)]
+    assert partition_of(dups[0]) is None
+    with TestPipeline() as p:
+        p | beam.Create(dups) | WriteTable(str(tmp_path), "duplicates", SORT_KEYS["duplicates"])
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet")] == [
+        "duplicates/part-00000-of-00001.parquet"]
+    assert sorted(read_table(tmp_path, "duplicates").column("article_id").to_pylist()) == ["B/0", "B/1", "B/2"]
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_same_rows_in_the_same_files_in_any_order(tmp_path, order):
+    import random
+    rows = rejects(11, 120)
+    random.Random(order).shuffle(rows)
+    with TestPipeline() as p:
+        p | beam.Create(rows) | WriteTable(str(tmp_path), "rejects", SORT_KEYS["rejects"], target_file_bytes=20_000)
+    content = {p.name: sorted(pq.read_table(p).column("position").to_pylist()) for p in tmp_path.rglob("*.parquet")}
+    expected = {}
+    for r in rows:
+        expected.setdefault(f"part-{stable_shard(SORT_KEYS['rejects'](r), 3):05d}-of-00003.parquet", []).append(
+            r.position)
+    assert content == {name: sorted(v) for name, v in expected.items()}
