@@ -15,6 +15,8 @@ import re
 import sys
 import unicodedata
 
+from .tokens import count_words
+
 __all__ = ["normalize_text", "single_line", "word_count", "content_hash"]
 
 # Typographic punctuation folded to ASCII. Applied *after* NFKC because NFKC
@@ -53,7 +55,6 @@ _INLINE_WS = re.compile(r"[^\S\n]+")
 # already empty after the per-line strip) form one paragraph break.
 _PARA_BREAKS = re.compile(r"\n{3,}")
 _SPACE_AROUND_NL = re.compile(r" *\n *")
-_WORD = re.compile(r"\w+(?:['-]\w+)*")
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,14 +125,9 @@ def single_line(text: str) -> str:
 
 
 def word_count(text: str) -> int:
-    """Count words as runs of word characters, keeping "don't" and "B-52" whole.
-
-    Deliberately simple and language-agnostic: it is a size signal for
-    filtering and dedup, not a linguistic tokenizer (CJK runs count as one).
-    """
-    if not text:
-        return 0
-    return sum(1 for _ in _WORD.finditer(normalize_text(text)))
+    """Words of the normalized text, as :mod:`tokens` splits them for every stage
+    ("don't" is two, a CJK run one): a size signal, not a linguistic count."""
+    return count_words(normalize_text(text)) if text else 0
 
 
 def content_hash(text: str) -> str:
