@@ -24,6 +24,7 @@ run: install
 	$(BIN)/wiredesk run --output output
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS)
 
 bench: install

@@ -33,7 +33,7 @@ def test_seeds_by_default(tmp_path, run_cli):
     assert set(articles.column("language").to_pylist()) == {"en"}
     m = manifest(out)
     assert m["balanced"] and m["counts"]["records_read"] == 5 and m["counts"]["articles"] == 5
-    assert m["versions"]["apache-beam"]
+    assert m["versions"]["apache-beam"] == __import__("importlib.metadata").metadata.version("apache-beam")
 
 
 def test_directory_input_skips_its_documentation(tmp_path, run_cli):
@@ -112,9 +112,12 @@ def test_jsonl_good_and_broken_records(tmp_path, run_cli):
     assert read_table(out, "articles").num_rows == good
     rejects = read_table(out, "rejects")
     assert rejects.num_rows == bad
-    assert all(r for r in rejects.column("reason").to_pylist())
+    positions = dict(zip(rejects.column("position").to_pylist(), rejects.column("reason").to_pylist()))
+    # The broken lines sit after the first 45 good ones; the junk is the last line.
+    assert sorted(positions, key=lambda p: int(p.split()[1])) == [f"line {n}" for n in range(46, 46 + bad)]
     assert set(rejects.column("origin").to_pylist()) == {str(src)}
-    assert len(set(rejects.column("position").to_pylist())) == bad
+    assert set(rejects.column("stage").to_pylist()) == {"read", "normalize"}
+    assert "JSON" in positions["line 46"] and "no id" in positions["line 47"]
     m = manifest(out)
     assert m["counts"]["records_read"] == good + bad and m["balanced"]
 
@@ -160,7 +163,7 @@ def test_event_options_are_validated(argv, message):
 def test_event_options_reach_the_config():
     from apache_beam.options.pipeline_options import PipelineOptions
     from wiredesk.pipeline.options import event_config
-    from wiredesk.transforms.events_core import DEFAULT_CONFIG
+    from wiredesk.transforms.events import DEFAULT_CONFIG
     assert event_config(PipelineOptions([])) == DEFAULT_CONFIG
     cfg = event_config(PipelineOptions(["--event_burst_boost", "0", "--event_burst_minutes", "30",
                                         "--event_threshold", "0.8"]))
@@ -177,7 +180,16 @@ def test_refuses_to_replace_a_foreign_directory(tmp_path, capsys):
     from wiredesk.pipeline.cli import main
     (tmp_path / "precious.txt").write_text("keep me")
     assert main(["run", "--output", str(tmp_path)]) == 2
+    assert "is not a wiredesk output (no _manifest.json): choose an empty or new directory" in capsys.readouterr().err
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_bad_target_file_size_is_a_clear_error(tmp_path, capsys, value):
+    from wiredesk.pipeline.cli import main
+    assert main(["run", "--target_file_mb", value, "--output", str(tmp_path / "o")]) == 2
+    assert "expected a positive size in MiB such as 128 or 0.5" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.skipif(not (SHARED / "data/ecbplus/articles.jsonl").exists(), reason="shared data not beside the repo")
