@@ -13,7 +13,7 @@ different order, so no two are alike.
   documents after a warm-up of a few documents.
 * Y (``baseline_docs_per_s``): ``datasketch.MinHash(num_perm=128, seed=1)``
   with its default hash function, one ``update()`` per shingle (the same
-  shingles, built as ``bytes`` by ``transforms.minhash.shingles``), on the
+  shingles, built as ``bytes`` by ``transforms.dedup.shingles.shingles``), on the
   same N documents in the same run.
 
 The last line printed is one JSON object:
@@ -35,26 +35,29 @@ def make_docs(stories, n, per_doc=4):
     import random
     rng = random.Random(12345)
     docs = []
-    for i in range(n):
+    for _ in range(n):
         picks = rng.sample(range(len(stories)), per_doc)
         docs.append(" ".join(stories[j] for j in picks))
     return docs
 
 
 def run_project(articles, config):
-    from wiredesk.transforms import minhash as mh
+    from wiredesk.transforms.dedup.features import article_features
+    from wiredesk.transforms.dedup.lsh import band_keys
+    from wiredesk.transforms.dedup.signatures import unpack_u32
     keys = 0
     t0 = time.perf_counter()
     for article in articles:
-        _key, short, _rank, feats = mh.article_features(article, config)
-        if not short:
-            keys += len(mh.band_keys(mh.decode_sig(feats[mh.F_SIG]), config))
+        _key, member = article_features(article, config)
+        if member.features is not None:
+            keys += len(band_keys(unpack_u32(member.features.signature), config))
     return time.perf_counter() - t0, keys
 
 
 def run_baseline(docs, k):
     from datasketch import MinHash
-    from wiredesk.transforms.minhash import shingles
+
+    from wiredesk.transforms.dedup.shingles import shingles
     t0 = time.perf_counter()
     for doc in docs:
         m = MinHash(num_perm=128, seed=1)
@@ -70,7 +73,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from benchmarks.dedup_quality import to_article
-    from wiredesk.transforms.minhash import DEFAULT_CONFIG
+    from wiredesk.transforms.dedup import DEFAULT_CONFIG
 
     with open(args.corpus) as f:
         stories = [json.loads(line)["body"] for line in f if line.strip()]

@@ -180,7 +180,7 @@ def to_article(doc):
 
 class Truth:
     def __init__(self, docs, config):
-        from wiredesk.transforms.minhash import shingles
+        from wiredesk.transforms.dedup.shingles import shingles
         self.config = config
         self.sets = {d["id"]: set(shingles(d["body"], config.shingle_size)) for d in docs}
 
@@ -202,7 +202,8 @@ class Truth:
 def run_beam(docs, config):
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
-    from wiredesk.transforms.near_duplicates import NearDuplicates
+
+    from wiredesk.transforms.dedup import NearDuplicates
 
     out_dir = tempfile.mkdtemp(prefix="dedup_quality_")
     path = os.path.join(out_dir, "links.jsonl")
@@ -279,7 +280,7 @@ def main(argv=None):
     ap.add_argument("--show", type=int, default=5, help="print up to N wrong and missed pairs")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from wiredesk.transforms.minhash import DEFAULT_CONFIG
+    from wiredesk.transforms.dedup import DEFAULT_CONFIG
 
     with open(args.corpus) as f:
         stories = [json.loads(line) for line in f if line.strip()]

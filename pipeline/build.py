@@ -11,8 +11,8 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from wiredesk.pipeline.options import WiredeskOptions, dedup_config, event_config, input_paths
+from wiredesk.transforms.dedup import NearDuplicates
 from wiredesk.transforms.events import ClusterEvents
-from wiredesk.transforms.near_duplicates import NearDuplicates
 from wiredesk.transforms.normalize import Normalize
 from wiredesk.transforms.read import ReadWire
 from wiredesk.transforms.versions import ResolveVersions

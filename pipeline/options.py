@@ -101,7 +101,7 @@ def event_config(options: PipelineOptions):
 
 def dedup_config(options: PipelineOptions):
     """The DedupConfig shared by every near-duplicate step, from the options."""
-    from wiredesk.transforms.minhash import DedupConfig
+    from wiredesk.transforms.dedup import DedupConfig
 
     wd = options.view_as(WiredeskOptions)
     priority = tuple(s.strip() for s in (wd.source_priority or "").split(",") if s.strip())
