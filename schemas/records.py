@@ -2,7 +2,9 @@
 
 Every record is a ``typing.NamedTuple`` registered with Beam's ``RowCoder``, so
 runners encode them by schema rather than by pickling, and a stage's input and
-output types are visible in its signature.
+output types are visible in its signature. (No ``from __future__ import
+annotations`` here: Beam reads the field types from the annotations, and as
+strings they would all become "any", pickled.)
 
 Stage by stage::
 
@@ -14,8 +16,6 @@ Stage by stage::
                -> Superseded   (every older or repeated version)
     write      -> Parquet tables articles/, rejects/, superseded/
 """
-from __future__ import annotations
-
 import typing
 from typing import List, NamedTuple, Optional
 
@@ -24,6 +24,16 @@ import apache_beam as beam
 #: Longest raw input kept on a reject, in characters. Enough to see what was
 #: wrong; bounded so that one corrupt gigabyte does not end up in a table.
 RAW_MAX_CHARS = 4096
+
+
+class InputFile(NamedTuple):
+    """One file for the read stage to parse."""
+
+    path: str
+    #: ``path`` relative to the input root it was found under (``transforms.read.name_root``).
+    name: str
+    #: The file's modification time, RFC 3339 UTC.
+    ingested_at: Optional[str]
 
 
 class WireRecord(NamedTuple):
@@ -164,7 +174,7 @@ class Superseded(NamedTuple):
     source_article_id: Optional[str] = None
 
 
-for _record in (WireRecord, Reject, Entity, Article, Superseded):
+for _record in (InputFile, WireRecord, Reject, Entity, Article, Superseded):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import posixpath
-from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from wiredesk.schemas.records import RAW_MAX_CHARS, Reject, WireRecord, make_reject
+from wiredesk.schemas.records import RAW_MAX_CHARS, InputFile, Reject, WireRecord, make_reject
 from wiredesk.transforms import formats, typed
 
 NAMESPACE = "wiredesk.read"
@@ -96,19 +95,6 @@ def mtime_rfc3339(seconds) -> str | None:
         return None
     t = _dt.datetime.fromtimestamp(float(seconds), tz=_dt.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class InputFile(NamedTuple):
-    """One file to read, as the read stage found it."""
-
-    path: str
-    #: ``path`` relative to the input root (see :func:`name_root`).
-    name: str
-    #: The file's modification time, RFC 3339 UTC.
-    ingested_at: Optional[str]
-
-
-beam.coders.registry.register_coder(InputFile, beam.coders.RowCoder)
 
 
 class ExpandPathsFn(beam.DoFn):
