@@ -245,14 +245,14 @@ def evaluate(docs, links, truth):
     trim_rec = recall(lambda a, b: "trimmed" in (by_id[a]["kind"], by_id[b]["kind"])
                       and truth.measure(a, b)[0] < truth.config.jaccard_threshold)
     all_rec = recall(lambda a, b: True)
-    correct = [truth.is_dup(l["article_id"], l["canonical_id"]) for l in links]
-    wrong = [(l["article_id"], l["canonical_id"], l["kind"],
-              round(truth.measure(l["article_id"], l["canonical_id"])[0], 3),
-              round(truth.measure(l["article_id"], l["canonical_id"])[1], 3))
-             for l, ok in zip(links, correct) if not ok]
+    correct = [truth.is_dup(link["article_id"], link["canonical_id"]) for link in links]
+    wrong = [(link["article_id"], link["canonical_id"], link["kind"],
+              round(truth.measure(link["article_id"], link["canonical_id"])[0], 3),
+              round(truth.measure(link["article_id"], link["canonical_id"])[1], 3))
+             for link, ok in zip(links, correct) if not ok]
     negatives = [d["id"] for d in docs if d["negative"]]
     neg_linked = sum(1 for n in negatives if canon[n] != n or any(
-        l["canonical_id"] == n for l in links))
+        link["canonical_id"] == n for link in links))
     per_kind = {}
     for kind in sorted({d["kind"] for d in docs} - {"original"}):
         sel = [(f) for (a, b), f in zip(true_pairs, found)
