@@ -155,6 +155,7 @@ def test_bad_event_option_is_a_clear_error(tmp_path, capsys):
 ])
 def test_event_options_are_validated(argv, message):
     from apache_beam.options.pipeline_options import PipelineOptions
+
     from wiredesk.pipeline.options import event_config
     with pytest.raises(ValueError, match=re.escape(message)):
         event_config(PipelineOptions(argv))
@@ -162,6 +163,7 @@ def test_event_options_are_validated(argv, message):
 
 def test_event_options_reach_the_config():
     from apache_beam.options.pipeline_options import PipelineOptions
+
     from wiredesk.pipeline.options import event_config
     from wiredesk.transforms.events import DEFAULT_CONFIG
     assert event_config(PipelineOptions([])) == DEFAULT_CONFIG

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.conftest import manifest, read_table
+from conftest import manifest, read_table
 from wiredesk.pipeline.evaluate import GoldError, evaluate
 from wiredesk.transforms.formats.common import path_id
 from wiredesk.transforms.identity import story_key

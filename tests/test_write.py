@@ -5,7 +5,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import read_table
+from conftest import read_table
 from wiredesk.schemas.records import Duplicate, make_reject
 from wiredesk.transforms.write import SORT_KEYS, TEMPORARY, WriteTable
 from wiredesk.transforms.write.rows import partition_of, row_bytes
