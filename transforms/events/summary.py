@@ -1,12 +1,9 @@
-"""What an event is called and what it is about: pure functions behind the
-events table (no Beam, no spaCy).
+"""What an event is called and what it is about: the events-table row.
 
-- ``event_id``: stable across re-runs, derived from content: the id of the
-  event's earliest canonical article (earliest ``published_at``, undated
-  last, then the smallest id), hashed. Adding later coverage to an event
-  never changes its id.
-- ``summarize_event``: the digest line: title, first and last seen, counts,
-  sources, top entities and top terms, representative article.
+``event_id`` is the hashed id of the event's earliest canonical article, so it
+is stable across re-runs and later coverage never changes it;
+``summarize_event`` builds the digest line (title, first and last seen,
+counts, sources, top entities and terms, representative article).
 """
 from __future__ import annotations
 
@@ -18,7 +15,8 @@ from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from wiredesk.schemas.records import Article, EntityCount, Event
-from wiredesk.transforms import events_core as ec
+from wiredesk.transforms.events.features import idf
+from wiredesk.transforms.events.text import terms
 
 #: Entity kinds worth listing in a digest (dates and numbers are not).
 DIGEST_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "LAW",
@@ -68,7 +66,7 @@ def top_entities(canonicals: Sequence[Article]) -> List[EntityCount]:
 @lru_cache(maxsize=200_000)
 def _term(word: str) -> Optional[str]:
     """The feature term of one lower-cased word (None for stop words)."""
-    stemmed = ec.tokens(word)
+    stemmed = terms(word)
     return stemmed[0] if stemmed else None
 
 
@@ -87,7 +85,7 @@ def top_terms(canonicals: Sequence[Article], df: Dict[str, int], n_docs: int) ->
             surface[term][lower] += 1
             seen.add(term)
         for term in seen:
-            weight[term] += ec.idf(df.get("t:" + term, 1), max(n_docs, 1))
+            weight[term] += idf(df.get("t:" + term, 1), max(n_docs, 1))
     ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     return [min(surface[t].items(), key=lambda kv: (-kv[1], kv[0]))[0] for t, _ in ranked]
 

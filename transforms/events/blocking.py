@@ -1,0 +1,48 @@
+"""Blocking: which articles are compared at all.
+
+Each article goes to the blocks of its highest-weighted shared features (its
+blocking keys); pairs are scored only inside a block (``scoring``), so the
+work never grows with the square of the number of articles.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List
+
+from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
+from wiredesk.transforms.events.records import BlockMember
+
+__all__ = ["max_block_df", "blocking_keys", "block_order", "group_blocks"]
+
+
+def max_block_df(n_docs: int, config: EventConfig = DEFAULT_CONFIG) -> int:
+    """Features in more articles than this are too common to block on:
+    ``block_max_df`` of the articles (at least ``block_min_max_df``), never
+    more than ``block_max_df_abs``. Blocks below the cap can still be large;
+    ``scoring.block_edges`` bounds their cost with its window."""
+    return min(config.block_max_df_abs, max(config.block_min_max_df, int(config.block_max_df * n_docs)))
+
+
+def blocking_keys(vec: Dict[str, float], df: Dict[str, int], n_docs: int,
+                  config: EventConfig = DEFAULT_CONFIG) -> List[str]:
+    """The article's highest-weighted features that are shared (df >= 2) and
+    not common (df <= max_block_df): its blocking keys (ties by feature)."""
+    hi = max_block_df(n_docs, config)
+    cands = [(w, f) for f, w in vec.items()
+             if not f.startswith("h:") and 2 <= df.get(f, 0) <= hi]
+    cands.sort(key=lambda x: (-x[0], x[1]))
+    return [f for _, f in cands[: config.block_keys]]
+
+
+def block_order(members: Iterable[BlockMember]) -> List[BlockMember]:
+    """Members sorted by (time, id), undated last: the sorted neighbourhood."""
+    return sorted(members, key=lambda m: (m.time is None, m.time or 0.0, m.article_id))
+
+
+def group_blocks(members: Iterable[BlockMember]) -> Dict[str, List[BlockMember]]:
+    """block key -> its members, in one process (``steps.ScoreBlocks`` groups
+    them by key)."""
+    blocks: Dict[str, List[BlockMember]] = {}
+    for m in members:
+        for k in m.keys:
+            blocks.setdefault(k, []).append(m)
+    return blocks

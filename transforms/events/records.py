@@ -1,0 +1,63 @@
+"""Typed records passed between the steps of the events stage.
+
+Each is a ``typing.NamedTuple`` registered with Beam's ``RowCoder`` (as in
+``wiredesk.schemas.records``), so runners encode them by schema, never by
+pickling, and every step says what it takes and gives. Packed vectors travel
+as ``bytes`` (see ``vectors.pack_vector``). No postponed annotations here:
+RowCoder needs the real types (with them every field would be pickled).
+"""
+from typing import Dict, List, NamedTuple, Optional
+
+import apache_beam as beam
+
+__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector"]
+
+
+class ArticleFeatures(NamedTuple):
+    """An article's raw feature counts (``features.raw_features``) and time."""
+
+    article_id: str
+    #: Seconds since the epoch; None when the article has no time.
+    time: Optional[float]
+    #: Feature ("t:word", "h:word", "e:entity" ...) -> count.
+    features: Dict[str, float]
+
+
+class BlockMember(NamedTuple):
+    """What an article (or, in the second pass, a first-pass cluster) brings
+    to each of its blocks."""
+
+    article_id: str
+    time: Optional[float]
+    #: ``vectors.pack_vector`` output.
+    vector: bytes
+    #: All of the member's blocking keys, highest-weighted first.
+    keys: List[str]
+
+
+class Edge(NamedTuple):
+    """A scored candidate pair: ``lo`` < ``hi``, and their similarity."""
+
+    lo: str
+    hi: str
+    score: float
+
+
+class Neighbour(NamedTuple):
+    """One article's neighbour by the first scores (value under the other's id)."""
+
+    article_id: str
+    score: float
+
+
+class NeighbourVector(NamedTuple):
+    """A neighbour's current vector, sent to the article that asked for it.
+    Field order is what ``vectors.expand_vector`` unpacks."""
+
+    score: float
+    article_id: str
+    vector: bytes
+
+
+for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector):
+    beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

@@ -1,0 +1,120 @@
+"""Scoring inside one block: the candidate pairs of a block, each with its
+similarity (dot product of the packed vectors times the time factor).
+
+Small blocks are scored pair by pair; larger ones as sparse matrix products in
+a sorted (time, id) window, so a block of m articles costs at most
+m * block_window pairs however common its key.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from wiredesk.transforms.events.blocking import block_order
+from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
+from wiredesk.transforms.events.records import BlockMember, Edge
+from wiredesk.transforms.events.timing import time_factor, time_factors
+from wiredesk.transforms.events.vectors import sparse_matrix, unpack_vector
+
+__all__ = ["SMALL_BLOCK", "block_edges", "best_edges", "make_edge"]
+
+#: Blocks up to this size are scored pair by pair (numpy on the two packed
+#: vectors); larger ones as one sparse matrix product per slice of rows.
+SMALL_BLOCK = 12
+
+
+def make_edge(a: str, b: str, sim: float) -> Edge:
+    """The edge of a pair, ids in order, score rounded to 1e-6 (so that it
+    does not depend on the order of floating-point sums). Not capped at 1: a
+    short text's vector is longer than unit and a burst multiplies a score."""
+    sim = round(sim, 6)
+    return Edge(a, b, sim) if a < b else Edge(b, a, sim)
+
+
+def _scored_here(key: str, akeys: set, bkeys: Sequence[str]) -> bool:
+    """True when ``key`` is the first blocking key two articles share: the
+    one block of all-pairs scoring where their pair is scored."""
+    return min(akeys.intersection(bkeys), default=key) == key
+
+
+def block_edges(key: str, members: Iterable[BlockMember],
+                config: EventConfig = DEFAULT_CONFIG) -> List[Edge]:
+    """Scored candidate pairs of one block, those scoring at least ``edge_min``.
+
+    Each member is paired with the next ``block_window`` members in (time, id)
+    order, and never across more than ``time_horizon_days``. In a block small
+    enough to pair everyone, a pair is scored only if ``key`` is the first
+    blocking key the two articles share, so pairs sharing several small
+    blocks are scored once (pairs from windowed blocks may repeat;
+    ``best_edges`` keeps one).
+    """
+    order = block_order(members)
+    m = len(order)
+    if m < 2:
+        return []
+    if m <= min(SMALL_BLOCK, config.block_window + 1):
+        return _small_block_edges(key, order, config)
+    window = config.block_window
+    full = m <= window + 1
+    X = sparse_matrix([o.vector for o in order])
+    times = np.array([np.nan if o.time is None else o.time for o in order], dtype=np.float64)
+    out: List[Edge] = []
+    step = max(1, 2048 // max(1, window))
+    for start in range(0, m, step):
+        stop = min(m, start + step)
+        hi = min(m, stop + window)
+        sims = (X[start:stop] @ X[start:hi].T).toarray()
+        for r in range(stop - start):
+            i = start + r
+            j0, j1 = i + 1, min(m, i + 1 + window)
+            if j0 >= j1:
+                continue
+            s = sims[r, j0 - start:j1 - start]
+            s = s * time_factors(np.full(j1 - j0, times[i]), times[j0:j1], config)
+            hits = np.nonzero((s >= config.edge_min) & (s > 0.0))[0].tolist()
+            if not hits:
+                continue
+            a = order[i]
+            akeys = set(a.keys)
+            for h in hits:
+                b = order[j0 + h]
+                if full and not _scored_here(key, akeys, b.keys):
+                    continue
+                out.append(make_edge(a.article_id, b.article_id, float(s[h])))
+    return out
+
+
+def _small_block_edges(key: str, order: List[BlockMember], config: EventConfig) -> List[Edge]:
+    """All pairs of a small block, each scored only in the block of the first
+    key its two articles share (the same edges as the matrix path)."""
+    out: List[Edge] = []
+    keysets = [set(o.keys) for o in order]
+    vecs: List[Optional[Tuple[np.ndarray, np.ndarray]]] = [None] * len(order)
+    for i, a in enumerate(order):
+        for j in range(i + 1, len(order)):
+            b = order[j]
+            if not _scored_here(key, keysets[i], b.keys):
+                continue
+            f = time_factor(a.time, b.time, config)
+            if f == 0.0:
+                continue
+            if vecs[i] is None:
+                vecs[i] = unpack_vector(a.vector)
+            if vecs[j] is None:
+                vecs[j] = unpack_vector(b.vector)
+            (ia, wa), (ib, wb) = vecs[i], vecs[j]
+            _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+            s = float(np.dot(wa[xa].astype(np.float64), wb[xb].astype(np.float64))) * f
+            if s >= config.edge_min and s > 0.0:
+                out.append(make_edge(a.article_id, b.article_id, s))
+    return out
+
+
+def best_edges(edges: Iterable[Edge]) -> List[Edge]:
+    """One edge per pair (the highest score), sorted."""
+    best: Dict[Tuple[str, str], float] = {}
+    for a, b, s in edges:
+        if s > best.get((a, b), -1.0):
+            best[(a, b)] = s
+    return sorted(Edge(a, b, s) for (a, b), s in best.items())

@@ -1,0 +1,237 @@
+"""The Beam steps of the events stage that score: blocks, the burst boost,
+neighbour expansion (clustering and the stage itself are in ``transforms``).
+
+Each wraps the pure functions of its sibling modules in keyed Beam steps; the
+vectors travel once per block key or per neighbour, never once per pair.
+"""
+from __future__ import annotations
+
+from typing import Iterable, List, Tuple
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.typehints import KV
+
+from wiredesk.transforms.events.config import EventConfig, with_burst_boost
+from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
+from wiredesk.transforms.events.scoring import block_edges
+from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
+from wiredesk.transforms.events.vectors import expand_vector
+
+__all__ = ["NAMESPACE", "EventStep", "ScoreBlocks", "BurstBoost", "BestNeighbours", "ExpandVectors"]
+
+NAMESPACE = "wiredesk.events"
+
+#: The key under which every article with a precise time (not a bare date)
+#: is counted once (no blocking key is empty).
+ALL_DATED = ""
+
+
+class EventStep(beam.PTransform):
+    """A composite step of the events stage, configured by an EventConfig."""
+
+    def __init__(self, config: EventConfig):
+        super().__init__()
+        self.config = config
+
+
+# -- scoring blocks ------------------------------------------------------------
+
+def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockMember]]:
+    """A member goes to each of its blocks."""
+    for key in member.keys:
+        yield key, member
+
+
+class ScoreBlockFn(beam.DoFn):
+    """(block key, members) -> edges, with the run's burst boost (a side input)."""
+
+    def __init__(self, config: EventConfig, prefix: str = ""):
+        self.config = config
+        # prefix "cluster_": the second pass, whose members are clusters
+        #: Blocks with two or more members (each is scored on one worker).
+        self.blocks = Metrics.counter(NAMESPACE, prefix + "blocks")
+        #: Blocks larger than block_window + 1: scored in a sliding window,
+        #: not all pairs (what keeps the work linear).
+        self.windowed = Metrics.counter(NAMESPACE, prefix + "windowed_blocks")
+        #: Edges found (pairs scoring at least edge_min), each scoring round.
+        self.edges = Metrics.counter(NAMESPACE, prefix + "block_edges")
+
+    def process(self, element, boost: float):
+        key, members = element
+        members = list(members)
+        if len(members) < 2:
+            return
+        self.blocks.inc()
+        if len(members) > self.config.block_window + 1:
+            self.windowed.inc()
+        edges = block_edges(key, members, with_burst_boost(self.config, boost))
+        self.edges.inc(len(edges))
+        yield from edges
+
+
+class ScoreBlocks(EventStep):
+    """(block members, burst boost) -> one edge per scored pair (the best
+    score). Counters of the second pass, whose members are clusters, are
+    named with ``prefix`` ("cluster_")."""
+
+    def __init__(self, config: EventConfig, prefix: str = ""):
+        super().__init__(config)
+        self.prefix = prefix
+
+    def expand(self, inputs):
+        members, boost = inputs
+        return (
+            members
+            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockMember])
+            | "GroupBlocks" >> beam.GroupByKey()
+            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix),
+                                          boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)
+            | "KeyByPair" >> beam.Map(lambda e: ((e.lo, e.hi), e.score))
+            | "BestPerPair" >> beam.CombinePerKey(max)
+            | "Edge" >> beam.Map(lambda kv: Edge(kv[0][0], kv[0][1], kv[1])).with_output_types(Edge)
+        )
+
+
+# -- burst boost ---------------------------------------------------------------
+
+def _bins(member: BlockMember, config: EventConfig):
+    """(key, burst-scale time bin) of a member with a precise time: once
+    under ALL_DATED, once per blocking key."""
+    b = time_bin(member.time, config)
+    if b is not None:
+        yield ALL_DATED, b
+        for key in member.keys:
+            yield key, b
+
+
+class CountBins(beam.CombineFn):
+    """Time bins -> {bin: count}."""
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, b):
+        acc[b] = acc.get(b, 0) + 1
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = {}
+        for acc in accs:
+            for b, c in acc.items():
+                out[b] = out.get(b, 0) + c
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def _close_and_all(kv):
+    """(key, {bin: count}) -> (key close pairs, key pairs, all close pairs, all
+    pairs), the key's numbers in the first two places or the last two."""
+    key, counts = kv
+    close, pairs = close_pairs(counts.values())
+    return (0, 0, close, pairs) if key == ALL_DATED else (close, pairs, 0, 0)
+
+
+class BurstBoostFn(beam.DoFn):
+    """The four pair counts -> the burst boost (``timing.burst_boost``)."""
+
+    def __init__(self, config: EventConfig):
+        self.config = config
+        #: The burst boost the run used, in thousandths (0: publication times
+        #: did not cluster by story, or there were none).
+        self.boost_permille = Metrics.counter(NAMESPACE, "burst_boost_permille")
+
+    def process(self, totals):
+        boost = burst_boost(*totals, self.config)
+        self.boost_permille.inc(int(round(boost * 1000)))
+        yield boost
+
+
+class BurstBoost(EventStep):
+    """Block members -> the burst boost the data supports (one number): bin
+    counts per blocking key (a combine per key, one more key for all dated
+    articles), then one global sum."""
+
+    def expand(self, members):
+        return (
+            members
+            | "Bins" >> beam.FlatMap(_bins, self.config)
+            | "CountBins" >> beam.CombinePerKey(CountBins())
+            | "CloseAndAll" >> beam.Map(_close_and_all)
+            | "Sum" >> beam.CombineGlobally(beam.combiners.TupleCombineFn(sum, sum, sum, sum))
+            | "Boost" >> beam.ParDo(BurstBoostFn(self.config)).with_output_types(float)
+        )
+
+
+# -- neighbour expansion -------------------------------------------------------
+
+def neighbour_messages(edge: Edge, min_sim: float) -> Iterable[Tuple[str, Neighbour]]:
+    """An edge tells each of its two articles that the other is a neighbour."""
+    if edge.score >= min_sim:
+        yield edge.hi, Neighbour(edge.lo, edge.score)
+        yield edge.lo, Neighbour(edge.hi, edge.score)
+
+
+def _ask_neighbours(element: Tuple[str, List[Neighbour]]) -> Iterable[Tuple[str, Neighbour]]:
+    """(i, i's best neighbours) -> (j, Neighbour(i, s)): i asks j for its vector."""
+    i, best = element
+    for n in best:
+        yield n.article_id, Neighbour(i, n.score)
+
+
+def _best_first(n: Neighbour):
+    return -n.score, n.article_id
+
+
+class BestNeighbours(EventStep):
+    """Edges -> (j, Neighbour(i, s)): article i asks its neighbour j for its
+    vector, for the ``expand_k`` best neighbours of each article (a combine
+    per key, ties by id)."""
+
+    def expand(self, edges):
+        return (
+            edges
+            | "Neighbours" >> beam.FlatMap(neighbour_messages, self.config.expand_min_sim
+                                           ).with_output_types(KV[str, Neighbour])
+            | "BestNeighbours" >> beam.combiners.Top.SmallestPerKey(self.config.expand_k, key=_best_first)
+            | "AskNeighbours" >> beam.FlatMap(_ask_neighbours).with_output_types(KV[str, Neighbour])
+        )
+
+
+def _send_vector(element) -> Iterable[Tuple[str, NeighbourVector]]:
+    """(j, {"member": [member j], "asked_by": [Neighbour(i, s) ...]}) ->
+    (i, NeighbourVector(s, j, vector of j))."""
+    j, joined = element
+    for member in joined["member"]:
+        for asker in joined["asked_by"]:
+            yield asker.article_id, NeighbourVector(asker.score, j, member.vector)
+
+
+def _expand(element, config: EventConfig) -> Iterable[BlockMember]:
+    """(i, {"member": [member i], "neighbour_vectors": [...]}) -> member i, expanded."""
+    _, joined = element
+    for member in joined["member"]:
+        yield member._replace(vector=expand_vector(member.vector, joined["neighbour_vectors"], config))
+
+
+class ExpandVectors(EventStep):
+    """One round of neighbour expansion: (members, asks) -> members. Each
+    article receives the vectors of the neighbours it asked for (one keyed
+    join) and moves its own toward them (a second keyed join)."""
+
+    def expand(self, inputs):
+        members, asks = inputs
+        by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m)).with_output_types(
+            KV[str, BlockMember])
+        vectors = (
+            {"member": by_id, "asked_by": asks}
+            | "JoinNeighbourVectors" >> beam.CoGroupByKey()
+            | "SendVectors" >> beam.FlatMap(_send_vector).with_output_types(KV[str, NeighbourVector])
+        )
+        return (
+            {"member": by_id, "neighbour_vectors": vectors}
+            | "JoinOwnVector" >> beam.CoGroupByKey()
+            | "Expand" >> beam.FlatMap(_expand, self.config).with_output_types(BlockMember)
+        )
