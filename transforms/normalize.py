@@ -11,9 +11,9 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from wiredesk.transforms.identity import story_key
 from wiredesk.schemas.records import Article, Reject, WireRecord, make_reject
 from wiredesk.transforms import cleaning, typed
+from wiredesk.transforms.identity import story_key
 
 NAMESPACE = "wiredesk.normalize"
 REJECTS = "rejects"

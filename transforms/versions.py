@@ -16,8 +16,8 @@ from typing import Iterable, List, Tuple
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from wiredesk.transforms import typed
 from wiredesk.schemas.records import Article, Superseded
+from wiredesk.transforms import typed
 
 NAMESPACE = "wiredesk.versions"
 SUPERSEDED = "superseded"

@@ -131,8 +131,9 @@ def clean_article(headline: Optional[str], body: Optional[str], body_format: str
     ``body_format`` is "text" or "html" (anything else is a ValueError); with
     "html" the headline is HTML-stripped too. Markup left after that (a
     character reference or a tag in a "text" field, HTML escaped twice) is
-    converted as well, so neither field ever holds tags or references. The headline becomes a single line (None when empty). Cleaning
-    the result again (as "text") returns the same headline and body.
+    converted as well, so neither field ever holds tags or references. The
+    headline becomes a single line (None when empty). Cleaning the result
+    again (as "text") returns the same headline and body.
     """
     html = _is_html(body_format)
     headline_text = single_line(_to_text(headline, html)) or None

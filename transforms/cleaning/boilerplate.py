@@ -91,7 +91,8 @@ _ISOLATED_FULL = _full(
     r"loading\.\.\.",
     # subscribe / newsletter / follow
     r"subscribe(?: (?:now|today|here|for free))?[.!]?",
-    r"subscribe (?:to|for) (?:our|the|my)\b.{0,80}\b(?:newsletter|channel|podcast|updates|mailing list|feed|alerts|briefing|digest)\b.{0,80}",
+    r"subscribe (?:to|for) (?:our|the|my)\b.{0,80}"
+    r"\b(?:newsletter|channel|podcast|updates|mailing list|feed|alerts|briefing|digest)\b.{0,80}",
     r"sign up (?:for|to)\b.{0,100}\b(?:newsletters?|e-?mails?|alerts?|updates|briefing|digest|bulletin)\b.{0,80}",
     r"sign up (?:here|now|today|for free)\b.{0,80}",
     r"(?:get|receive) (?:our|the)\b.{0,60}\bnewsletter\b.{0,80}",

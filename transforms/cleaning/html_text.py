@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html as _html
 import re
+import threading
+from html.parser import HTMLParser as _TokenParser
 
 from inscriptis import Inscriptis
 from inscriptis.css_profiles import CSS_PROFILES
@@ -52,10 +54,67 @@ def _build_config() -> ParserConfig:
 
 
 _CONFIG = _build_config()
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True, remove_blank_text=False)
+_LOCAL = threading.local()
 # Code points libxml2 rejects ("All strings must be XML compatible").
 _XML_INCOMPATIBLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _parser() -> HTMLParser:
+    """This thread's parser: its error log, read after a parse, is that parse's own."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = HTMLParser(remove_comments=True, remove_pis=True, remove_blank_text=False)
+    return parser
+
+
+# Elements without an end tag: dropping one must not drop what follows it.
+_VOID_TAGS = frozenset({"input", "meta", "link", "base", "source", "track", "embed", "br", "hr", "img", "wbr"})
+
+
+class _FlatText(_TokenParser):
+    """Text of markup read as a flat token stream, with no nesting limit.
+
+    For markup nested deeper than libxml2 allows: the text, a paragraph per
+    block element, without what the dropped elements hold.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list = []
+        self._dropped = 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in _DROP_TAGS and tag not in _VOID_TAGS:
+            self._dropped += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag) -> None:
+        if tag in _DROP_TAGS and tag not in _VOID_TAGS:
+            self._dropped = max(0, self._dropped - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data) -> None:
+        if not self._dropped:
+            self.parts.append(re.sub(r"[ \t\n\r\f]+", " ", data))
+
+    def parse_marked_section(self, i, report=1):
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:  # "<![word[" other than CDATA: skipped like a bogus comment, as browsers do
+            end = self.rawdata.find(">", i)
+            return len(self.rawdata) if end < 0 else end + 1
+
+
+def _flat_text(markup: str) -> str:
+    reader = _FlatText()
+    reader.feed(markup)
+    reader.close()
+    return "".join(reader.parts)
 
 
 def _protect_ampersands(tree) -> None:
@@ -74,7 +133,12 @@ def _protect_ampersands(tree) -> None:
 
 
 def _render(markup: str) -> str:
-    tree = document_fromstring(markup, parser=_PARSER)
+    parser = _parser()
+    tree = document_fromstring(markup, parser=parser)
+    if any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log):
+        # libxml2 stops at its nesting limit (256) and silently drops the rest
+        # of the document; read that markup flat instead.
+        return _flat_text(markup)
     etree.strip_elements(tree, *_DROP_TAGS, with_tail=False)
     _protect_ampersands(tree)
     try:
@@ -90,8 +154,9 @@ def html_to_text(html: str) -> str:
 
     Drops non-content elements (script, style, noscript, iframe, forms, media),
     unescapes entities and turns block elements into paragraph breaks. Never
-    raises: markup libxml2 cannot parse at all (empty after pruning,
-    pathological nesting) falls back to entity-unescaped input text.
+    raises: markup nested deeper than libxml2's limit is read as a flat token
+    stream, and markup libxml2 cannot parse at all (empty after pruning) falls
+    back to entity-unescaped input text.
     """
     if not html or not html.strip():
         return ""

@@ -127,7 +127,8 @@ def item_from_line(number: int, line: Optional[bytes], origin: str,
                            flat.FORMAT)
     text, problem = _decode_line(line)
     if problem:
-        return read_reject(problem, origin, position, line, flat.FORMAT)
+        # the line as written, without its terminator (like every other line reject)
+        return read_reject(problem, origin, position, line.rstrip(b"\r\n"), flat.FORMAT)
     text = text.strip()
     if not text:
         return None
