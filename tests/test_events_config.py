@@ -70,7 +70,7 @@ def test_options_come_from_the_fields():
 
 
 def test_with_burst_boost():
-    assert with_burst_boost(DEFAULT_CONFIG, 3.0) is DEFAULT_CONFIG
+    assert with_burst_boost(DEFAULT_CONFIG, 3.0) == DEFAULT_CONFIG
     boosted = with_burst_boost(DEFAULT_CONFIG, 1.25)
     assert boosted == DEFAULT_CONFIG.replace(time_burst_boost=1.25)
     assert with_burst_boost(DEFAULT_CONFIG, 1.25) is boosted  # cached, not rebuilt per block

@@ -23,6 +23,7 @@ from wiredesk.transforms.events.features import raw_features
 from wiredesk.transforms.events.records import BlockMember
 from wiredesk.transforms.events.reference import cluster_articles
 from wiredesk.transforms.events.scoring import SMALL_BLOCK, block_edges
+from wiredesk.transforms.events.text import stem, terms
 from wiredesk.transforms.events.timing import (
     burst_boost,
     close_pairs,
@@ -71,6 +72,20 @@ def test_feature_id_range_and_stability(feature):
 
 def test_feature_id_distinguishes_blocks():
     assert len({feature_id(p + ":chile") for p in "thepogn"}) == 7
+
+
+# -- terms -----------------------------------------------------------------
+
+def test_terms_are_stemmed_words_of_the_shared_tokenizer():
+    # cleaning.tokens.words splits at apostrophes and points ("japan", "s";
+    # "7", "1"), one-character words go, words starting with a digit stay whole
+    assert terms("Rescuers searched São Paulo's collapsed buildings after the 7.1 quake; 1,500 G20 leaders' "
+                 "20th summit") == ["rescuer", "search", "sao", "paulo", "collaps", "build", "quak", "500", "g20",
+                                    "leader", "20th", "summit"]
+    assert terms("The and of") == []
+    # PyStemmer's Porter algorithm, not Porter2 ("generously" -> "gener", not "generous")
+    assert [stem(w) for w in ("generously", "presidential", "agreed", "running", "g20", "ab")] == [
+        "gener", "presidenti", "agre", "run", "g20", "ab"]
 
 
 # -- pack_vector / unpack_vector --------------------------------------------
@@ -532,7 +547,7 @@ def test_cluster_articles_two_stories_any_order(config):
     assert {out[i] for i in ids if i.startswith("quake")} == {"quake-0"}
     assert {out[i] for i in ids if i.startswith("election")} == {"election-0"}
     # every pair within a story scores an edge (6 + 6), none across the two
-    assert stats == {"blocks": 27, "max_block": 4, "edges": 12, "clusters": 2, "cluster_edges": 0}
+    assert stats == {"blocks": 26, "max_block": 4, "edges": 12, "clusters": 2, "cluster_edges": 0}
     for seed in range(3):
         rnd = random.Random(seed)
         shuffled = list(ids)

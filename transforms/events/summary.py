@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from wiredesk.schemas.records import Article, EntityCount, Event
+from wiredesk.transforms.cleaning.tokens import words
 from wiredesk.transforms.events.features import idf
 from wiredesk.transforms.events.text import terms
 
@@ -22,7 +23,6 @@ from wiredesk.transforms.events.text import terms
 DIGEST_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "LAW",
                            "WORK_OF_ART"})
 TOP = 10
-_WORD = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -77,12 +77,11 @@ def top_terms(canonicals: Sequence[Article], df: Dict[str, int], n_docs: int) ->
     surface: Dict[str, Counter] = defaultdict(Counter)
     for a in canonicals:
         seen = set()
-        for word in _WORD.findall(f"{a.headline or ''}\n{a.body or ''}"):
-            lower = word.lower()
-            term = _term(lower)
+        for word in words(f"{a.headline or ''}\n{a.body or ''}"):
+            term = None if word[0].isdigit() else _term(word)  # numbers are not topics
             if term is None:
                 continue
-            surface[term][lower] += 1
+            surface[term][word] += 1
             seen.add(term)
         for term in seen:
             weight[term] += idf(df.get("t:" + term, 1), max(n_docs, 1))
