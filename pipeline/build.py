@@ -10,7 +10,7 @@ from typing import Dict, Optional
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from wiredesk.pipeline.options import WiredeskOptions, dedup_config, event_config, input_paths
+from wiredesk.pipeline.options import WiredeskOptions, dedup_config, event_config, input_paths, target_file_bytes
 from wiredesk.transforms.dedup import NearDuplicates
 from wiredesk.transforms.events import ClusterEvents
 from wiredesk.transforms.normalize import Normalize
@@ -50,7 +50,7 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
     if base:
         for table in ("articles", "rejects", "superseded", "duplicates", "events"):
             outputs[f"written_{table}"] = outputs[table] | f"Write[{table}]" >> WriteTable(
-                base, table, SORT_KEYS[table], wd.shards_per_partition)
+                base, table, SORT_KEYS[table], target_file_bytes(options))
         outputs["counts"] = {
             name: outputs[name]
             for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded", "duplicates",

@@ -11,6 +11,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from wiredesk.schemas.records import RAW_MAX_CHARS
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, ConfigValueError, EventConfig
+from wiredesk.transforms.write import TARGET_FILE_BYTES
 
 
 def default_input() -> str:
@@ -33,8 +34,9 @@ class WiredeskOptions(PipelineOptions):
             "--raw_max_chars", type=int, default=RAW_MAX_CHARS,
             help="Longest raw input kept on a reject, in characters.")
         parser.add_argument(
-            "--shards_per_partition", type=int, default=1,
-            help="Parquet files written per dt= partition of each table.")
+            "--target_file_mb", type=float, default=TARGET_FILE_BYTES / 2**20,
+            help="Target size of one Parquet file's rows in MiB (uncompressed estimate; files are smaller after "
+                 "zstd): a dt= partition gets as many files as its size needs. Default: 128.")
         parser.add_argument(
             "--source_priority", default="",
             help="Comma-separated sources, most trusted first: breaks ties when choosing a story's canonical copy.")
@@ -53,6 +55,14 @@ class WiredeskOptions(PipelineOptions):
         parser.add_argument(
             "--run_id", default=None,
             help="Identifier of this run, recorded in the manifest. Default: derived from the time and inputs.")
+
+
+def target_file_bytes(options: PipelineOptions) -> int:
+    """--target_file_mb in bytes; a value that is not a positive size is refused with the expected form."""
+    mb = options.view_as(WiredeskOptions).target_file_mb
+    if not mb or mb <= 0:
+        raise ValueError(f"--target_file_mb {mb}: expected a positive size in MiB such as 128 or 0.5")
+    return int(mb * 2**20)
 
 
 def input_paths(options: PipelineOptions) -> list[str]:
