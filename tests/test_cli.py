@@ -114,10 +114,12 @@ def test_jsonl_good_and_broken_records(tmp_path, run_cli):
     assert rejects.num_rows == bad
     positions = dict(zip(rejects.column("position").to_pylist(), rejects.column("reason").to_pylist()))
     # The broken lines sit after the first 45 good ones; the junk is the last line.
-    assert sorted(positions, key=lambda p: int(p.split()[1])) == [f"line {n}" for n in range(46, 46 + bad)]
+    assert sorted(positions, key=lambda p: int(p.split()[1])) == [f"line {n}" for n in range(46, 46 + bad - 1)] + [
+        f"line {good + bad}"]
     assert set(rejects.column("origin").to_pylist()) == {str(src)}
-    assert set(rejects.column("stage").to_pylist()) == {"read", "normalize"}
-    assert "JSON" in positions["line 46"] and "no id" in positions["line 47"]
+    assert set(rejects.column("stage").to_pylist()) == {"read"}  # the flat-record schema is checked on reading
+    assert positions["line 46"].startswith("invalid JSON: Unterminated string")
+    assert positions["line 47"].startswith("invalid flat wire record: missing required field 'id'")
     m = manifest(out)
     assert m["counts"]["records_read"] == good + bad and m["balanced"]
 
