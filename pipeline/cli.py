@@ -2,6 +2,7 @@
 
     wiredesk run [--input PATH ...] [--output DIR] [any Beam pipeline option]
     wiredesk evaluate --gold GOLD.jsonl [--output DIR]
+    wiredesk report OUTPUT_DIR [--html FILE]
 """
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ev.add_argument("--gold", required=True, help="JSON lines of {\"id\": ARTICLE_ID, \"event\": LABEL}")
     ev.add_argument("--output", default="output", help="the run's output directory (default ./output)")
     ev.add_argument("--json", action="store_true", help="print only the scores as one JSON object")
+    rep = sub.add_parser("report", help="write one self-contained HTML page of a run's events, stories and rejects")
+    rep.add_argument("output_dir", metavar="OUTPUT_DIR", help="the run's output directory")
+    rep.add_argument("--html", metavar="FILE", help="where to write the page (default OUTPUT_DIR/report.html)")
     if not argv or argv[0] in ("-h", "--help", "--version"):
         parser.parse_args(argv)
     command, rest = argv[0], argv[1:]
@@ -87,7 +91,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(format_scores(scores))
         print(json.dumps(scores, sort_keys=True))
         return 0
+    if args.command == "report":
+        return report(args.output_dir, args.html)
     return 2
+
+
+def report(output: str, html: Optional[str] = None) -> int:
+    """``wiredesk report``: 2 when OUTPUT_DIR holds no wiredesk run."""
+    import os
+
+    if not any(os.path.exists(os.path.join(output, name)) for name in ("_manifest.json", "articles", "events")):
+        print(f"wiredesk: {output} is not a wiredesk output (no _manifest.json, articles/ or events/)", file=sys.stderr)
+        return 2
+    from wiredesk.pipeline.report import write_report
+    try:
+        path = write_report(output, html)
+    except OSError as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return 2
+    print(f"wiredesk report -> {path}")
+    return 0
 
 
 if __name__ == "__main__":
