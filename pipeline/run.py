@@ -23,6 +23,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from wiredesk.pipeline import __version__
 from wiredesk.pipeline.build import build_pipeline
 from wiredesk.pipeline.options import WiredeskOptions, event_config, input_paths, target_file_bytes
+from wiredesk.schemas import tables
 from wiredesk.transforms.read import is_glob
 from wiredesk.transforms.write import TEMPORARY
 
@@ -130,6 +131,7 @@ def make_manifest(run_id, options, paths, counts, started, finished, files) -> D
     articles, superseded = counts.get("articles", 0), counts.get("superseded", 0)
     return {
         "run_id": run_id,
+        "schema_version": tables.SCHEMA_VERSION,
         "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": list(paths),
