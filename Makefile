@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench clean
+.PHONY: install run test browser-deps bench clean
 
 install: $(STAMP)
 
@@ -22,6 +24,13 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/wiredesk run --output output
+	$(BIN)/wiredesk report output
+
+# Debian's Chromium for the browser test (tests/test_report_browser.py drives it with Playwright; Playwright's own
+# browser download is never used). Does nothing when Chromium is there; without it that test is skipped.
+browser-deps:
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 
 test: install
 	$(BIN)/ruff check .
