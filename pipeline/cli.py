@@ -106,7 +106,7 @@ def report(output: str, html: Optional[str] = None) -> int:
     from wiredesk.pipeline.report import write_report
     try:
         path = write_report(output, html)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: pyarrow's ArrowInvalid, a file that is not Parquet
         print(f"wiredesk: {exc}", file=sys.stderr)
         return 2
     print(f"wiredesk report -> {path}")

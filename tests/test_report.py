@@ -268,3 +268,11 @@ def test_seeds_report(tmp_path, run_cli):
     assert root.xpath("//svg[@id='timeline']/a[@class='mark']/@data-event") == ["1"]
     assert texts(root, "//svg[@id='sources']//text[@class='label']") == [
         "AFP", "CGTN", "Despardes", "Reuters", "The Anti-Media"]
+
+
+def test_cli_report_on_a_broken_table_is_a_clear_error(run_dir, capsys):
+    (run_dir / "articles" / "dt=2024-03-11" / "part-00009-of-00010.parquet").write_bytes(b"not parquet")
+    (run_dir / "articles" / "_SUCCESS").write_bytes(b"")  # files named _* or .* are not tables' files
+    assert main(["report", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wiredesk: ") and "part-00009-of-00010.parquet" in err

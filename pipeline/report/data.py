@@ -32,7 +32,7 @@ def read_rows(output: str, table: str, columns: Sequence[str]) -> List[Dict]:
     path = os.path.join(output, table)
     if not os.path.isdir(path):
         return []
-    dataset = ds.dataset(path, format="parquet", partitioning="hive", exclude_invalid_files=True)
+    dataset = ds.dataset(path, format="parquet", partitioning="hive")
     present = [c for c in columns if c in dataset.schema.names]
     rows = dataset.to_table(columns=present).to_pylist()
     missing = [c for c in columns if c not in present]
