@@ -1,13 +1,12 @@
 """The ``wiredesk`` command.
 
-    wiredesk run [--input PATH ...] [--output DIR] [any Beam pipeline option]
+    wiredesk run [--input PATH ...] [--output DIR] [--quiet | --verbose] [--progress_interval S] [any Beam option]
     wiredesk evaluate --gold GOLD.jsonl [--output DIR]
     wiredesk report OUTPUT_DIR [--html FILE]
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Optional, Sequence
 
@@ -34,19 +33,39 @@ def format_summary(result) -> str:
     return "\n".join(lines)
 
 
-class _QuietOptionalExtras(logging.Filter):
-    """Beam warns on import when the optional GCP client libraries are absent
-    (wiredesk only needs them for gs:// and Dataflow, the `gcp` extra), and
-    RunInference warns per bundle when it cannot read the worker's memory use."""
+#: ``wiredesk run``'s own flags, taken out before the rest goes to Beam.
+RUN_FLAGS_HELP = """wiredesk run: what it prints
+  --quiet, -q           no progress lines and no warnings: stderr shows errors only; the summary still goes to stdout
+  --verbose, -v         show every log line, Apache Beam's and the libraries' included (hidden by default)
+  --progress_interval S seconds between progress lines on stderr (default 5, or $WIREDESK_PROGRESS_INTERVAL)
+"""
 
-    NOISE = ("apitools not found", "Resource module is not available")
 
-    def filter(self, record):
-        return not record.getMessage().startswith(self.NOISE)
+def run_flags(rest: Sequence[str]):
+    """(verbosity, progress interval or None, the arguments left for Beam) from ``wiredesk run``'s arguments."""
+    from wiredesk.pipeline import logs
+
+    verbosity, interval, left = logs.NORMAL, None, []
+    args = list(rest)
+    while args:
+        arg = args.pop(0)
+        if arg in ("--quiet", "-q"):
+            verbosity = logs.QUIET
+        elif arg in ("--verbose", "-v"):
+            verbosity = logs.VERBOSE
+        elif arg == "--progress_interval" and args:
+            interval = args.pop(0)
+        elif arg.startswith("--progress_interval="):
+            interval = arg.split("=", 1)[1]
+        else:
+            left.append(arg)
+    return verbosity, interval, left
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    logging.getLogger().addFilter(_QuietOptionalExtras())
+    from wiredesk.pipeline import logs
+
+    logs.configure(logs.NORMAL)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog="wiredesk", description="News wire stories in; clean, deduplicated, event-grouped Parquet out.")
@@ -67,11 +86,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if command == "run":
         if "-h" in rest or "--help" in rest:
             from wiredesk.pipeline.options import WiredeskOptions
+            print(RUN_FLAGS_HELP)
             WiredeskOptions(["--help"])
+        verbosity, interval, rest = run_flags(rest)
+        logs.configure(verbosity)
+        from wiredesk.pipeline.progress import Progress, interval_from
         from wiredesk.pipeline.run import InputError, run
-        logging.basicConfig(level=logging.WARNING)
         try:
-            result = run(rest)
+            seconds = interval_from(interval)
+        except ValueError as exc:
+            print(f"wiredesk: --progress_interval: {exc}", file=sys.stderr)
+            return 2
+        try:
+            with logs.CaptureStderr(enabled=verbosity < logs.VERBOSE) as console:
+                progress = Progress(console, seconds) if verbosity > logs.QUIET else None
+                result = run(rest, progress=progress)
         except InputError as exc:
             print(f"wiredesk: {exc}", file=sys.stderr)
             return 2

@@ -201,8 +201,29 @@ def wiredesk_metrics(result) -> Dict[str, int]:
     return dict(sorted(found.items()))
 
 
-def run(argv: Optional[Sequence[str]] = None) -> RunResult:
-    """Run the batch pipeline with Beam-style arguments; returns what it wrote."""
+#: Runners whose workers share this machine's filesystem: progress through files under the staging directory.
+LOCAL_RUNNERS = (None, "DirectRunner", "direct", "SwitchingDirectRunner", "FnApiRunner", "BundleBasedDirectRunner",
+                 "PrismRunner", "prism")
+
+
+def progress_directory(options: PipelineOptions, staging: str) -> Optional[str]:
+    """Where the counting steps write, when the runner's workers share this filesystem; else None."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    from wiredesk.pipeline import progress
+
+    runner = options.view_as(StandardOptions).runner
+    if not is_local(staging) or runner not in LOCAL_RUNNERS:
+        return None
+    return os.path.join(staging, progress.DIRECTORY)
+
+
+def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
+    """Run the batch pipeline with Beam-style arguments; returns what it wrote.
+
+    ``progress``: a ``pipeline.progress.Progress`` to report the run's counts
+    while it runs (the CLI's), or None.
+    """
     options = PipelineOptions(list(argv or []))
     paths = input_paths(options)
     check_inputs(paths)
@@ -219,9 +240,25 @@ def run(argv: Optional[Sequence[str]] = None) -> RunResult:
     staging = staging_dir(wd.output, run_id)
 
     p = beam.Pipeline(options=options)
-    build_pipeline(p, options, output_dir=staging)
-    result = p.run()
-    result.wait_until_finish()
+    outputs = build_pipeline(p, options, output_dir=staging)
+    channel = None
+    if progress is not None:
+        from wiredesk.pipeline.progress import attach
+
+        channel = progress_directory(options, staging)
+        if channel:
+            attach(outputs, channel, progress.every)
+        progress.start(channel)
+    try:
+        result = p.run()
+        if progress is not None:
+            progress.watch(result)  # runners whose run() returns while the job runs report live metrics
+        result.wait_until_finish()
+    finally:
+        if progress is not None:
+            progress.stop()
+    if channel:
+        shutil.rmtree(channel, ignore_errors=True)
 
     with FileSystems.open(FileSystems.join(staging, "_counts.json")) as fh:
         counts = json.loads(fh.read().decode("utf-8"))
