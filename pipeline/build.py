@@ -19,6 +19,10 @@ from wiredesk.transforms.versions import ResolveVersions
 from wiredesk.transforms.write import SORT_KEYS, WriteCounts, WriteTable
 
 
+#: The tables a run writes, each under OUTPUT/<name>/.
+TABLE_NAMES = ("articles", "rejects", "superseded", "duplicates", "events")
+
+
 def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
                    output_dir: Optional[str] = None) -> Dict[str, beam.PCollection]:
     """Add wiredesk's stages to ``p``.
@@ -48,12 +52,15 @@ def build_pipeline(p: beam.Pipeline, options: PipelineOptions,
         "superseded": versions["superseded"],
     }
     if base:
-        for table in ("articles", "rejects", "superseded", "duplicates", "events"):
+        for table in TABLE_NAMES:
             outputs[f"written_{table}"] = outputs[table] | f"Write[{table}]" >> WriteTable(
                 base, table, SORT_KEYS[table], target_file_bytes(options))
-        outputs["counts"] = {
+        counted = {
             name: outputs[name]
             for name in ("records", "read_rejects", "normalize_rejects", "articles", "superseded", "duplicates",
                          "events")
-        } | "Counts" >> WriteCounts(base)
+        }
+        # The files each sink finalized: the runner checks that they are all in place before committing the run.
+        counted.update({f"files_{table}": outputs[f"written_{table}"] for table in TABLE_NAMES})
+        outputs["counts"] = counted | "Counts" >> WriteCounts(base)
     return outputs

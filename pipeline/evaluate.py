@@ -8,7 +8,7 @@ in ``DIR/articles``.
 from __future__ import annotations
 
 import json
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional
 
 import pyarrow.dataset as ds
 from apache_beam.io.filesystems import FileSystems
@@ -48,32 +48,38 @@ def load_gold(path: str) -> List[GoldLabel]:
 class RunEvents(NamedTuple):
     """A finished run's events by story key, and its stories by the id their source gave."""
 
+    #: article_id -> event_id, for the stories that have an event.
     by_story: Dict[str, str]
-    by_source_id: Dict[str, List[Tuple[str, Optional[str]]]]
+    #: article_id -> source, for every story.
+    sources: Dict[str, Optional[str]]
+    #: source_article_id -> the article_ids that carry it, for every story.
+    by_source_id: Dict[str, List[str]]
 
 
 def load_events(output: str) -> RunEvents:
     table = ds.dataset(f"{output.rstrip('/')}/articles", format="parquet", partitioning="hive").to_table(
         columns=["article_id", "source_article_id", "source", "event_id"])
     by_story: Dict[str, str] = {}
-    by_source_id: Dict[str, List[Tuple[str, Optional[str]]]] = {}
+    sources: Dict[str, Optional[str]] = {}
+    by_source_id: Dict[str, List[str]] = {}
     for row in table.to_pylist():
-        if row["event_id"] is None:
-            continue
-        by_story[row["article_id"]] = row["event_id"]
-        by_source_id.setdefault(row["source_article_id"] or row["article_id"], []).append(
-            (row["article_id"], row["source"]))
-    return RunEvents(by_story, by_source_id)
+        key = row["article_id"]
+        sources[key] = row["source"]
+        by_source_id.setdefault(row["source_article_id"] or key, []).append(key)
+        if row["event_id"] is not None:
+            by_story[key] = row["event_id"]
+    return RunEvents(by_story, sources, by_source_id)
 
 
 def resolve(label: GoldLabel, run: RunEvents) -> Optional[str]:
     """The story key a gold line names: the key itself, or the one story whose
     source id (and source, when the line gives one) it is. None when the run
     has no such story; an id that names stories of several sources is an error."""
-    if label.story_id in run.by_story:
+    wanted = label.source.strip() if label.source is not None else None
+    if label.story_id in run.sources and (wanted is None or run.sources[label.story_id] == wanted):
         return label.story_id
-    matches = [key for key, source in run.by_source_id.get(label.story_id, ())
-               if label.source is None or source == label.source]
+    matches = [key for key in run.by_source_id.get(label.story_id, ())
+               if wanted is None or run.sources[key] == wanted]
     if len(matches) > 1:
         raise GoldError(f"gold id {label.story_id!r} names {len(matches)} stories ({', '.join(sorted(matches))}): "
                         "give the story's article_id, or add \"source\" to the gold line")
@@ -84,8 +90,15 @@ def evaluate(gold_path: str, output: str) -> Dict[str, object]:
     """Scores of a finished run in ``output`` against the gold file."""
     run = load_events(output)
     gold: Dict[str, str] = {}
+    named_by: Dict[str, GoldLabel] = {}
     for label in load_gold(gold_path):
-        gold[resolve(label, run) or label.story_id] = label.event
+        # A line that names no story of the run counts as gold only (under a key no story has).
+        key = resolve(label, run) or f"\x00unmatched\x00{label.story_id}\x00{label.source}"
+        if key in named_by:
+            raise GoldError(f"{gold_path}: gold ids {named_by[key].story_id!r} and {label.story_id!r} both name "
+                            f"story {key!r}: keep one line per story")
+        named_by[key] = label
+        gold[key] = label.event
     return event_metrics.evaluate(run.by_story, gold)
 
 

@@ -80,6 +80,9 @@ class WireRecord(NamedTuple):
     #: ``origin`` relative to the input root it was found under
     #: ("business/001.txt"): the same on every machine, so it can qualify ids.
     input_name: Optional[str] = None
+    #: True when the reader named the story after its file (a plain-text file
+    #: without an ``id``): such an id is unique by itself and is not qualified.
+    id_from_path: bool = False
 
 
 class Reject(NamedTuple):

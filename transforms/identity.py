@@ -14,9 +14,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from wiredesk.transforms.formats.common import path_id
-
-__all__ = ["is_global_id", "path_id", "story_key"]
+__all__ = ["is_global_id", "story_key"]
 
 _GLOBAL_ID = re.compile(r"^[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
 
@@ -32,11 +30,16 @@ def _escape(qualifier: str, keep_slash: bool = False) -> str:
     return escaped if keep_slash else escaped.replace("/", "%2F")
 
 
-def story_key(article_id: str, source: Optional[str], input_name: Optional[str]) -> str:
-    """The story's key: unique across sources and input files (see the module docstring)."""
+def story_key(article_id: str, source: Optional[str], input_name: Optional[str],
+              id_from_path: bool = False) -> str:
+    """The story's key: unique across sources and input files (see the module docstring).
+
+    ``id_from_path``: the reader named the story after its file (``path_id``), so
+    the id is unique as it is.
+    """
     if is_global_id(article_id):
         return article_id
-    if input_name and article_id == path_id(input_name):
+    if id_from_path:
         return article_id
     if source:
         return f"{_escape(source)}/{article_id}"

@@ -78,7 +78,7 @@ def to_article(rec: WireRecord) -> Article:
     source_id = str(rec.article_id).strip()
     source = (rec.source or "").strip() or None
     return Article(
-        article_id=story_key(source_id, source, rec.input_name),
+        article_id=story_key(source_id, source, rec.input_name, rec.id_from_path),
         source_article_id=source_id,
         source=source,
         headline=cleaned.headline,

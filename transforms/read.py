@@ -67,27 +67,45 @@ def expand_path(path: str):
     return FileSystems.match([path])[0].metadata_list
 
 
-def name_root(path: str, found) -> str:
-    """The prefix that :func:`input_name` strips from the files one PATH names.
+def _clean(path: str) -> str:
+    """A path in one spelling for naming: "/" separators, no "./" segments."""
+    path = path.replace("\\", "/")
+    if "://" in path:
+        return path
+    cleaned = posixpath.normpath(path)
+    return "" if cleaned == "." else cleaned
 
-    A glob's files are named below its fixed part ("archive/*/001.txt" ->
-    "business/001.txt"), a directory's below its parent, so that the names keep
-    the directory ("seeds/000.txt"), and a single file by its own name.
-    """
+
+def _container(path: str) -> str:
+    """The directory that holds everything PATH names: a glob's fixed folder, else PATH's parent."""
+    path = _clean(path)
     if is_glob(path):
-        fixed = path[: min(path.index(c) for c in GLOB_CHARS if c in path)]
-        return fixed[: fixed.rfind("/") + 1] if "/" in fixed else ""
-    root = path.rstrip("/")
-    if len(found) == 1 and found[0].path.rstrip("/") == root:
-        return root[: root.rfind("/") + 1] if "/" in root else ""
-    parent = root[: root.rfind("/") + 1] if "/" in root else ""
-    return parent
+        path = path[: min(path.index(c) for c in GLOB_CHARS if c in path)]
+        return path[: path.rfind("/") + 1]
+    path = path.rstrip("/")
+    return path[: path.rfind("/") + 1]
+
+
+def name_root(paths) -> str:
+    """The deepest folder that holds every input PATH: the prefix :func:`input_name` strips.
+
+    So ``--input archive`` names its files "archive/business/001.txt", two inputs
+    ``feed1/*.jsonl feed2/*.jsonl`` name theirs "feed1/x.jsonl" and "feed2/x.jsonl",
+    and a single file is named by its own name: names differ whenever paths do,
+    and stay the same wherever the inputs sit, as long as they are given alike.
+    """
+    containers = [_container(p) for p in paths]
+    if not containers:
+        return ""
+    common = posixpath.commonprefix(containers)
+    return common[: common.rfind("/") + 1]
 
 
 def input_name(file_path: str, root: str) -> str:
-    """``file_path`` relative to ``root``, with "/" separators."""
-    name = file_path[len(root):] if root and file_path.startswith(root) else posixpath.basename(file_path)
-    return name.replace("\\", "/").lstrip("/") or posixpath.basename(file_path)
+    """``file_path`` below ``root`` (see :func:`name_root`), with "/" separators."""
+    path = _clean(file_path)
+    name = path[len(root):] if root and path.startswith(root) else path
+    return name.lstrip("/") or posixpath.basename(path)
 
 
 def mtime_rfc3339(seconds) -> str | None:
@@ -105,7 +123,9 @@ class ExpandPathsFn(beam.DoFn):
     scheduled glob that finds no new files is a legitimate empty run.
     """
 
-    def __init__(self):
+    def __init__(self, root: str = ""):
+        #: The prefix stripped from file paths to name them (:func:`name_root` of all inputs).
+        self.root = root
         #: Input paths that named no file.
         self.unmatched = Metrics.counter(NAMESPACE, "unmatched_paths")
         #: Files found under the input paths.
@@ -115,10 +135,9 @@ class ExpandPathsFn(beam.DoFn):
         found = expand_path(path)
         if not found:
             self.unmatched.inc()
-        root = name_root(path, found)
         for meta in found:
             self.files.inc()
-            yield InputFile(meta.path, input_name(meta.path, root), mtime_rfc3339(meta.last_updated_in_seconds))
+            yield InputFile(meta.path, input_name(meta.path, self.root), mtime_rfc3339(meta.last_updated_in_seconds))
 
 
 class ParseFileFn(beam.DoFn):
@@ -174,7 +193,7 @@ class ReadWire(beam.PTransform):
         parsed = (
             pbegin
             | "Paths" >> beam.Create(self.paths)
-            | "ExpandPaths" >> beam.ParDo(ExpandPathsFn()).with_output_types(InputFile)
+            | "ExpandPaths" >> beam.ParDo(ExpandPathsFn(name_root(self.paths))).with_output_types(InputFile)
             | "SpreadFiles" >> beam.Reshuffle()
             | "ParseFiles" >> beam.ParDo(ParseFileFn(self.raw_max_chars)).with_outputs(REJECTS, main="records")
         )

@@ -96,7 +96,8 @@ def _iter_file(path: str, fh: typing.BinaryIO,
         yield from _iter_bytes(kind, prefix, path, ingested_at, default_id=None)
         return
     data = prefix + fh.read()
-    yield from _iter_bytes(kind, data, path, ingested_at, default_id=default_id)
+    yield from _iter_bytes(kind, data, path, ingested_at, default_id=default_id,
+                           default_id_is_path=default_id is not None)
 
 
 def _iter_payload(data: bytes, origin: str, position: str,
@@ -110,7 +111,7 @@ def _iter_payload(data: bytes, origin: str, position: str,
 
 
 def _iter_bytes(kind: str, data: bytes, origin: str, ingested_at: Optional[str],
-                default_id: Optional[str]) -> Iterator[Item]:
+                default_id: Optional[str], default_id_is_path: bool = False) -> Iterator[Item]:
     """Items of an in-memory input whose container kind is known."""
     if kind == "xml":
         kind = detect.xml_kind(data[:PREFIX_BYTES])
@@ -126,7 +127,7 @@ def _iter_bytes(kind: str, data: bytes, origin: str, ingested_at: Optional[str],
                           "or UTF-8 text", origin, "offset 0", data)
     else:  # "text", "empty"
         yield plaintext.text_record(data, origin, "offset 0", ingested_at,
-                                    default_id=default_id)
+                                    default_id=default_id, default_id_is_path=default_id_is_path)
 
 
 def _guarded(items: Iterable[Item], origin: str) -> Iterator[Item]:

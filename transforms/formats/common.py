@@ -17,7 +17,7 @@ from wiredesk.schemas.records import Reject, WireRecord, bounded_raw, make_rejec
 _OPTIONAL_DEFAULTS = dict(
     source=None, headline=None, body=None, body_format="text", byline=None,
     dateline=None, language=None, url=None, published_at=None, version=None,
-    version_created=None, status=None, urgency=None,
+    version_created=None, status=None, urgency=None, id_from_path=False,
 )
 
 #: Tags whose presence means a body is HTML rather than plain text. A bare

@@ -117,7 +117,8 @@ def _mapped(fields: Dict[str, str]) -> Dict[str, Optional[str]]:
 
 
 def text_record(data: bytes, origin: str, position: str,
-                ingested_at: Optional[str], default_id: Optional[str] = None) -> Item:
+                ingested_at: Optional[str], default_id: Optional[str] = None,
+                default_id_is_path: bool = False) -> Item:
     """One plain-text story -> a WireRecord, or a reject saying what is wrong.
 
     ``default_id`` is the article id when the front matter has none: the file
@@ -146,7 +147,8 @@ def text_record(data: bytes, origin: str, position: str,
         return reject("no text after the front matter: add a headline line "
                       "and the story", article_id)
     return new_record(
-        article_id=article_id, input_format=FORMAT, origin=origin,
+        article_id=article_id, id_from_path=default_id_is_path and not meta.get("id"),
+        input_format=FORMAT, origin=origin,
         position=position, ingested_at=ingested_at, raw=text,
         source=meta.get("source"), headline=headline, body=body,
         body_format="text", byline=meta.get("byline"),

@@ -1,12 +1,15 @@
-"""A Parquet ``FileSink`` for ``fileio.WriteToFiles``: explicit schema, bounded row groups, zstd.
+"""A Parquet ``FileSink`` for ``fileio.WriteToFiles``: explicit schema, sorted rows, bounded row groups, zstd.
 
-Rows are buffered only up to one row group (``row_group_rows`` rows or
-``row_group_bytes`` estimated bytes, whichever comes first), so a writer never
-holds more than one row group whatever the file's size.
+A file's records are sorted by their key before they are written, so the same
+input gives the same bytes whatever order the runner delivers them in. The sink
+therefore holds one file's records (at most about the target file size, which
+the write stage chooses shards for), never a partition, and writes them in row
+groups of at most ``row_group_rows`` rows or ``row_group_bytes`` estimated
+bytes, whichever comes first.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,46 +25,50 @@ ROW_GROUP_BYTES = 64 * 1024 * 1024
 
 
 class ParquetSink(fileio.FileSink):
-    """Writes ``(destination, record)`` elements' records as rows of ``schema``."""
+    """Writes ``(destination, record)`` elements' records as rows of ``schema``, sorted by ``key``."""
 
-    def __init__(self, schema: pa.Schema, row_group_rows: int = ROW_GROUP_ROWS,
+    def __init__(self, schema: pa.Schema, key: Callable, row_group_rows: int = ROW_GROUP_ROWS,
                  row_group_bytes: int = ROW_GROUP_BYTES):
         self.schema = schema
+        self.key = key
         self.row_group_rows = row_group_rows
         self.row_group_bytes = row_group_bytes
         self._writer: Optional[pq.ParquetWriter] = None
-        self._rows: List[dict] = []
-        self._bytes = 0
+        self._records: List = []
 
     def open(self, fh):
         self._writer = pq.ParquetWriter(fh, self.schema, compression=COMPRESSION)
-        self._rows, self._bytes = [], 0
+        self._records = []
 
     def write(self, element):
-        record = element[1]
-        self._rows.append(to_row(record, self.schema))
-        self._bytes += row_bytes(record)
-        if len(self._rows) >= self.row_group_rows or self._bytes >= self.row_group_bytes:
-            self._write_row_group()
+        self._records.append(element[1])
 
     def flush(self):
-        self._write_row_group()
+        rows, size = [], 0
+        for record in sorted(self._records, key=self.key):
+            rows.append(to_row(record, self.schema))
+            size += row_bytes(record)
+            if len(rows) >= self.row_group_rows or size >= self.row_group_bytes:
+                self._write_row_group(rows)
+                rows, size = [], 0
+        self._write_row_group(rows)
+        self._records = []
         self._writer.close()
 
-    def _write_row_group(self):
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
-        self._rows, self._bytes = [], 0
+    def _write_row_group(self, rows):
+        if rows:
+            self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
 
 
 class SinkFor:
     """``sink`` argument of ``WriteToFiles``: a new ParquetSink of one schema per file."""
 
-    def __init__(self, schema: pa.Schema, row_group_rows: int = ROW_GROUP_ROWS,
+    def __init__(self, schema: pa.Schema, key: Callable, row_group_rows: int = ROW_GROUP_ROWS,
                  row_group_bytes: int = ROW_GROUP_BYTES):
         self.schema = schema
+        self.key = key
         self.row_group_rows = row_group_rows
         self.row_group_bytes = row_group_bytes
 
     def __call__(self, destination) -> ParquetSink:
-        return ParquetSink(self.schema, self.row_group_rows, self.row_group_bytes)
+        return ParquetSink(self.schema, self.key, self.row_group_rows, self.row_group_bytes)

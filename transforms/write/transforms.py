@@ -6,8 +6,9 @@ schema from ``schemas.tables``. ``fileio.WriteToFiles`` writes every file to a
 temporary directory and moves the files into place in a finalize step, so a
 retried bundle never leaves a partial file. A partition gets as many shards as
 its estimated size needs for ``target_file_bytes`` per file, rows go to a shard
-by a stable hash of their key (the same rows in the same files for the same
-input), and a writer holds one row group at a time, never a partition.
+by a stable hash of their key and are sorted by it inside the file (the same
+bytes for the same input), and a writer holds one file, never a partition. In
+windowed (streaming) runs a file's name carries its window and pane.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.options.value_provider import StaticValueProvider
+from apache_beam.transforms.window import GlobalWindow
 
 from wiredesk.schemas import tables
 from wiredesk.transforms.write.rows import partition_of, row_bytes
@@ -63,15 +65,28 @@ class FinalName:
         self.table_dir = table_dir
 
     def __call__(self, window, pane, shard_index, total_shards, compression, destination) -> str:
-        name = destination if total_shards <= 1 else f"{destination}-{shard_index:03d}"
+        name = destination + window_suffix(window, pane)
+        if total_shards > 1:
+            name += f"-{shard_index:03d}"
         if "/" in name and FileSystems.get_filesystem(self.table_dir).has_dirs():
             directory = FileSystems.join(self.table_dir, name.rsplit("/", 1)[0])
-            if not FileSystems.exists(directory):
-                try:
-                    FileSystems.mkdirs(directory)
-                except OSError:  # created by a concurrent finalize of the same partition
-                    pass
+            try:
+                FileSystems.mkdirs(directory)
+            except OSError:
+                if not FileSystems.exists(directory):  # not just created by a concurrent finalize: a real failure
+                    raise
         return name + ".parquet"
+
+
+def window_suffix(window, pane=None) -> str:
+    """"" in the global window (batch); else the window's bounds and the pane's index, so that the files of
+    different windows and firings of one partition never share a name."""
+    if window is None or isinstance(window, GlobalWindow):
+        return ""
+    start = window.start.to_utc_datetime().strftime("%Y%m%dT%H%M%S")
+    end = window.end.to_utc_datetime().strftime("%Y%m%dT%H%M%S")
+    index = getattr(pane, "index", 0) or 0
+    return f"-{start}-{end}" + (f"-p{index}" if index else "")
 
 
 class DestineFn(beam.DoFn):
@@ -132,7 +147,7 @@ class WriteTable(beam.PTransform):
                 destination=lambda element: element[0],
                 file_naming=FinalName(table_dir),
                 temp_directory=StaticValueProvider(str, FileSystems.join(self.base, TEMPORARY, self.table)),
-                sink=SinkFor(tables.TABLES[self.table], self.row_group_rows, self.row_group_bytes),
+                sink=SinkFor(tables.TABLES[self.table], self.key, self.row_group_rows, self.row_group_bytes),
                 shards=1,
                 # Every record goes through the sharded path: one file per destination, no writer per bundle.
                 max_writers_per_bundle=0)
@@ -140,7 +155,7 @@ class WriteTable(beam.PTransform):
         )
 
 
-#: Shard key of each table's rows.
+#: Key of each table's rows: it picks the row's file (stable hash) and orders the rows inside it.
 SORT_KEYS = {
     "articles": lambda a: a.article_id,
     "superseded": lambda s: f"{s.article_id}\x1f{s.version}\x1f{s.content_hash}\x1f{s.origin}\x1f{s.position}",
