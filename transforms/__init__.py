@@ -1,5 +1,5 @@
 """wiredesk's stages, one composite PTransform each: read, normalize, versions,
-near_duplicates, entities, events, write."""
+dedup, entities, events, write (a package for each stage that needs several modules)."""
 
 
 def typed(pcoll, element_type):
