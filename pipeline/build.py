@@ -18,7 +18,6 @@ from wiredesk.transforms.read import ReadWire
 from wiredesk.transforms.versions import ResolveVersions
 from wiredesk.transforms.write import SORT_KEYS, WriteCounts, WriteTable
 
-
 #: The tables a run writes, each under OUTPUT/<name>/.
 TABLE_NAMES = ("articles", "rejects", "superseded", "duplicates", "events")
 

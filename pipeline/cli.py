@@ -91,7 +91,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         verbosity, interval, rest = run_flags(rest)
         logs.configure(verbosity)
         from wiredesk.pipeline.progress import Progress, interval_from
-        from wiredesk.pipeline.run import InputError, run
+        from wiredesk.pipeline.run import IncompleteOutputError, InputError, run
         try:
             seconds = interval_from(interval)
         except ValueError as exc:
@@ -104,6 +104,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except InputError as exc:
             print(f"wiredesk: {exc}", file=sys.stderr)
             return 2
+        except IncompleteOutputError as exc:
+            print(f"wiredesk: {exc}", file=sys.stderr)
+            return 1
         print(format_summary(result))
         return 0 if result.manifest["balanced"] else 1
     args = parser.parse_args(argv)

@@ -153,6 +153,26 @@ def make_manifest(run_id, options, paths, counts, started, finished, files) -> D
     }
 
 
+class IncompleteOutputError(RuntimeError):
+    """Files a sink finalized are not in place: the run is not committed."""
+
+
+def check_files(counts: Dict, files: Dict[str, List[str]], staging: str) -> None:
+    """Refuse to commit a run whose tables hold fewer files than their sinks finalized.
+
+    Beam's finalize step only logs a failed move, so a lost file would otherwise
+    pass unnoticed; the temporary files are kept for a look.
+    """
+    missing = {table: (counts[key], len(files.get(table, [])))
+               for key in counts if key.startswith("files_")
+               for table in [key[len("files_"):]] if len(files.get(table, [])) != counts[key]}
+    if missing:
+        detail = ", ".join(f"{table}: {want} finalized, {got} in place"
+                           for table, (want, got) in sorted(missing.items()))
+        raise IncompleteOutputError(f"the run's files are not all in place ({detail}); nothing was committed, "
+                                    f"the run and its temporary files are left in {staging}")
+
+
 def remove_temporary(staging: str) -> None:
     """Delete what the file sinks left in their temporary directory (empty folders after the finalize step)."""
     temporary = FileSystems.join(staging, TEMPORARY)
@@ -263,9 +283,11 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     with FileSystems.open(FileSystems.join(staging, "_counts.json")) as fh:
         counts = json.loads(fh.read().decode("utf-8"))
     FileSystems.delete([FileSystems.join(staging, "_counts.json")])
+    files = list_tables(staging)
+    check_files(counts, files, staging)
     remove_temporary(staging)
     finished = _dt.datetime.now(_dt.timezone.utc)
-    manifest = make_manifest(run_id, options, paths, counts, started, finished, list_tables(staging))
+    manifest = make_manifest(run_id, options, paths, counts, started, finished, files)
     with FileSystems.create(FileSystems.join(staging, "_manifest.json")) as fh:
         fh.write(json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8"))
     commit(staging, wd.output, run_id)

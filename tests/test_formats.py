@@ -880,3 +880,9 @@ def test_every_non_blank_json_line_yields_exactly_one_item(lines):
                      if not line.decode("utf-8-sig", "replace").strip()}
     assert [i.position for i in items] == [f"line {n}" for n in expected
                                            if n not in decoded_blank]
+
+
+def test_unterminated_string_reason_reads_once():
+    from wiredesk.transforms.formats.jsonlines import _parse_json
+    value, problem = _parse_json('{"id": "x1", "headline": "unterminated')
+    assert (value, problem) == (None, "invalid JSON: Unterminated string starting at column 26")

@@ -2,6 +2,7 @@
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -89,3 +90,11 @@ def test_window_suffix_names_windowed_files_apart():
     assert window_suffix(GlobalWindow()) == ""
     window = IntervalWindow(Timestamp(1710151200), Timestamp(1710151260))
     assert window_suffix(window) == "-20240311T100000-20240311T100100"
+
+
+def test_a_run_with_a_finalized_file_missing_is_not_committed(tmp_path):
+    from wiredesk.pipeline.run import IncompleteOutputError, check_files
+    files = {"articles": ["articles/dt=2024-03-11/part-00000-of-00002.parquet"]}
+    check_files({"files_articles": 1, "files_rejects": 0, "articles": 5}, files, str(tmp_path))
+    with pytest.raises(IncompleteOutputError, match=r"articles: 2 finalized, 1 in place.*nothing was committed"):
+        check_files({"files_articles": 2, "files_rejects": 0}, files, str(tmp_path))

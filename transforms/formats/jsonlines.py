@@ -104,7 +104,9 @@ def _decode_line(line: bytes) -> Tuple[Optional[str], Optional[str]]:
 def _json_error(exc: json.JSONDecodeError, one_line: bool) -> str:
     """The JSON error and where it is, so the sender can find it."""
     where = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
-    return f"invalid JSON: {exc.msg} at {where}"
+    # json's "Unterminated string starting at" already ends in "at".
+    message = exc.msg[: -len(" at")] if exc.msg.endswith(" at") else exc.msg
+    return f"invalid JSON: {message} at {where}"
 
 
 def _parse_json(text: str) -> Tuple[Any, Optional[str]]:
