@@ -132,7 +132,8 @@ REJECTS = schema("rejects", [
     field("position", pa.string(), "Where in `origin`: `line 12`, `item 3`, `entry 2`, `offset 0`.",
           nullable=False),
     field("input_format", pa.string(), "Reader that found the record, when one was chosen."),
-    field("article_id", pa.string(), "The story's key, when the record got as far as having one."),
+    field("article_id", pa.string(), "The id the record gave, as its source wrote it (not a story key: a rejected "
+          "record never became a story); null when it had none or could not be parsed."),
     field("raw", pa.string(), "The input as read, at most `--raw_max_chars` characters.", nullable=False),
     field("raw_length", pa.int64(), "Length of the raw input in characters before bounding.", nullable=False),
     field("raw_truncated", pa.bool_(), "True when `raw` was cut to `--raw_max_chars`.", nullable=False),
