@@ -60,6 +60,11 @@ POLICY = """\
   `union_by_name` (DuckDB) or `how="diagonal"` (Polars) so an added column reads as null in older runs.
 - Every column has a description in its field metadata; `tests/test_table_docs.py` fails when one is missing or
   when this file is not what the generator writes.
+
+### Versions
+
+- 1.1: `articles.warnings` (what a reader or normalize repaired or guessed), added.
+- 1.0: the tables as documented at the start of this file's history.
 """
 
 

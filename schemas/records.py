@@ -83,6 +83,9 @@ class WireRecord(NamedTuple):
     #: True when the reader named the story after its file (a plain-text file
     #: without an ``id``): such an id is unique by itself and is not qualified.
     id_from_path: bool = False
+    #: What the reader repaired or guessed ("lenient feed parse: ...",
+    #: "caption dropped", ...): carried onto the article, never silent.
+    warnings: List[str] = []
 
 
 class Reject(NamedTuple):
@@ -156,6 +159,8 @@ class Article(NamedTuple):
     entities: Optional[List[Entity]] = None
     #: The id as the source wrote it ("1234"); ``article_id`` qualifies it.
     source_article_id: Optional[str] = None
+    #: What a reader or normalize repaired or guessed, one short line each.
+    warnings: List[str] = []
 
 
 class Superseded(NamedTuple):

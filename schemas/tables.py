@@ -20,7 +20,7 @@ import pyarrow as pa
 
 #: Version of the output tables' schemas, MAJOR.MINOR: an additive change (a new column, a new nested field)
 #: bumps MINOR; a rename, a removal, a type change or a change of a column's meaning bumps MAJOR.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Field metadata key of a column's meaning.
 DESCRIPTION = "description"
@@ -122,6 +122,9 @@ ARTICLES = schema("articles", [
           "Named entities spaCy found in the headline and first 1,500 characters (a copy has its canonical's)."),
     field("source_article_id", pa.string(),
           "The id as the source wrote it (`1234`); two feeds may share it, so join on `article_id`."),
+    field("warnings", pa.list_(pa.string()),
+          "What a reader or normalize repaired or guessed for this story (a lenient parse, a guessed charset, a "
+          "repaired date, a dropped caption), one short line each; empty when nothing was."),
 ])
 
 REJECTS = schema("rejects", [

@@ -39,3 +39,14 @@ def test_build_pipeline_outputs_and_identity(tmp_path):
         # 3 parsed records + 1 unparseable line = 1 article + 2 rejects + 1 superseded version.
         assert_that((left, right) | "Both" >> beam.Flatten() | beam.combiners.ToList()
                     | beam.Map(sorted), equal_to([[4, 4]]), label="records read = outcomes")
+
+
+def test_reader_warnings_reach_the_article():
+    """What a reader repaired or guessed travels onto the article (articles.warnings), never silently."""
+    from wiredesk.transforms.formats.common import new_record
+    from wiredesk.transforms.normalize import to_article
+    rec = new_record(article_id="1", input_format="rss", origin="f.xml", position="entry 1", ingested_at=None,
+                     raw="", source="Feed", headline="Bridge closes", body="The bridge closed today.",
+                     warnings=["caption dropped: media:description"])
+    assert to_article(rec).warnings == ["caption dropped: media:description"]
+    assert to_article(rec._replace(warnings=[])).warnings == []

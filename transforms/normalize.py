@@ -98,6 +98,7 @@ def to_article(rec: WireRecord) -> Article:
         status=normalize_status(rec.status),
         urgency=rec.urgency,
         subjects=list(rec.subjects or []),
+        warnings=list(rec.warnings or []),
         content_hash=cleaning.content_hash(text_for_hash),
         word_count=cleaning.word_count(cleaned.body or ""),
         input_format=rec.input_format,

@@ -17,7 +17,7 @@ from wiredesk.schemas.records import Reject, WireRecord, bounded_raw, make_rejec
 _OPTIONAL_DEFAULTS = dict(
     source=None, headline=None, body=None, body_format="text", byline=None,
     dateline=None, language=None, url=None, published_at=None, version=None,
-    version_created=None, status=None, urgency=None, id_from_path=False,
+    version_created=None, status=None, urgency=None, id_from_path=False, warnings=(),
 )
 
 #: Tags whose presence means a body is HTML rather than plain text. A bare
@@ -46,6 +46,7 @@ def new_record(*, article_id: str, input_format: str, origin: str,
     if unknown:
         raise TypeError(f"unknown WireRecord fields: {sorted(unknown)}")
     values = {**_OPTIONAL_DEFAULTS, **fields}
+    values["warnings"] = list(values["warnings"])
     text, _, _ = bounded_raw(raw)
     return WireRecord(article_id=article_id, subjects=list(subjects or []),
                       input_format=input_format, origin=origin,
