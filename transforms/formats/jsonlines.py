@@ -90,6 +90,21 @@ def record_from_value(value: Any, raw: str, origin: str, position: str,
     return flat.record_from_object(value, raw, origin, position, ingested_at)
 
 
+def items_from_value(value: Any, raw: str, origin: str, position: str,
+                     ingested_at: Optional[str], many_prefix: Optional[str] = None) -> Iterator[Item]:
+    """One parsed JSON value -> its items: the stories of a ninjs envelope
+    (``{"item": [...]}``, ``{"data": {"item": ...}}``), positions
+    "<many_prefix>item N", else the one record of :func:`record_from_value`."""
+    inner = ninjs.envelope_items(value)
+    if inner is None:
+        yield record_from_value(value, raw, origin, position, ingested_at)
+        return
+    prefix = f"{position} / " if many_prefix is None else many_prefix
+    for number, obj in enumerate(inner, start=1):
+        yield record_from_value(obj, json.dumps(obj, ensure_ascii=False), origin,
+                                f"{prefix}item {number}", ingested_at)
+
+
 def _decode_line(line: bytes) -> Tuple[Optional[str], Optional[str]]:
     """``(text, problem)`` for one line of a JSON-lines file."""
     if b"\x00" in line:
@@ -119,36 +134,38 @@ def _parse_json(text: str) -> Tuple[Any, Optional[str]]:
         return None, "invalid JSON: nested too deeply to be a news record"
 
 
-def item_from_line(number: int, line: Optional[bytes], origin: str,
-                   ingested_at: Optional[str]) -> Optional[Item]:
-    """One JSON line -> an item; None for a blank line (not a record)."""
+def items_from_line(number: int, line: Optional[bytes], origin: str,
+                    ingested_at: Optional[str]) -> Iterator[Item]:
+    """One JSON line -> its item (several for an envelope); none for a blank
+    line (not a record)."""
     position = f"line {number}"
     if line is None:
-        return read_reject(f"line longer than {MAX_LINE_BYTES} bytes: split it "
+        yield read_reject(f"line longer than {MAX_LINE_BYTES} bytes: split it "
                            "into one record per line", origin, position, "",
                            flat.FORMAT)
+        return
     text, problem = _decode_line(line)
     if problem:
         # the line as written, without its terminator (like every other line reject)
-        return read_reject(problem, origin, position, line.rstrip(b"\r\n"), flat.FORMAT)
+        yield read_reject(problem, origin, position, line.rstrip(b"\r\n"), flat.FORMAT)
+        return
     text = text.strip()
     if not text:
-        return None
+        return
     value, problem = _parse_json(text)
     if problem:
-        return read_reject(f"{problem}; each line "
-                           "must hold one complete JSON object", origin,
-                           position, text, flat.FORMAT)
-    return record_from_value(value, text, origin, position, ingested_at)
+        yield read_reject(f"{problem}; each line "
+                          "must hold one complete JSON object", origin,
+                          position, text, flat.FORMAT)
+        return
+    yield from items_from_value(value, text, origin, position, ingested_at)
 
 
 def iter_json_lines(lines: Iterable[Tuple[int, Optional[bytes]]], origin: str,
                     ingested_at: Optional[str]) -> Iterator[Item]:
     """Items of a JSON-lines stream, one per non-blank line."""
     for number, line in lines:
-        item = item_from_line(number, line, origin, ingested_at)
-        if item is not None:
-            yield item
+        yield from items_from_line(number, line, origin, ingested_at)
 
 
 def _first_line_is_record(prefix: bytes) -> bool:
@@ -227,7 +244,8 @@ def iter_json_document(data: bytes, origin: str,
         if isinstance(value, list) and len(values) == 1:
             yield from _iter_array(value, origin, ingested_at)
         else:
-            yield record_from_value(value, raw, origin, f"offset {offset}", ingested_at)
+            yield from items_from_value(value, raw, origin, f"offset {offset}", ingested_at,
+                                        many_prefix="" if len(values) == 1 else None)
 
 
 def _iter_array(values: list, origin: str, ingested_at: Optional[str]) -> Iterator[Item]:

@@ -22,20 +22,24 @@ reject, not a memory blow-up or a file read.
 """
 from __future__ import annotations
 
-import copy
+import html as _html
 import re
 import xml.etree.ElementTree as ET
 from typing import Iterator, List, Optional, Tuple, Union
+from urllib.parse import urlsplit
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from wiredesk.schemas.records import Reject, WireRecord
 
-from .common import as_int, body_format_of, new_record, non_empty_str, preview, read_reject
+from ..cleaning.dateline import split_dateline
+from .common import as_int, new_record, non_empty_str, preview, read_reject
+from .newsml_xhtml import NAR, body_of, local_name, nitf_head, spaced_text, url_of, xhtml_headline
+
+__all__ = ["FORMAT", "NAR", "iter_newsml", "item_record", "local_name", "parse_xml"]
 
 FORMAT = "newsml"
-NAR = "http://iptc.org/std/nar/2006-10-01/"
 _N = "{" + NAR + "}"
 
 #: NewsML-G2 item types that are not text stories.
@@ -48,13 +52,6 @@ MEDIA_CLASSES = frozenset({"picture", "photo", "image", "graphic", "video",
                            "audio", "interactive"})
 
 Item = Union[WireRecord, Reject]
-
-
-def local_name(tag) -> str:
-    """``{ns}name`` -> ``name`` (comments and PIs have non-string tags)."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
 
 
 def parse_xml(data: bytes) -> Tuple[Optional[ET.Element], Optional[str]]:
@@ -88,114 +85,81 @@ def _qcode_value(elem: Optional[ET.Element]) -> Optional[str]:
     return code.rsplit(":", 1)[-1].rstrip("/").rsplit("/", 1)[-1] or None
 
 
+#: URI path segments that name a page of a web site, not a party.
+_GENERIC_SEGMENTS = frozenset({"about", "about-us", "aboutus", "home", "index",
+                               "index.html", "en", "de", "fr", "es", "www", "contact"})
+
+
+def _party_code(elem: ET.Element) -> Optional[str]:
+    """A party's name from its identifier alone: the code of a qcode
+    (``nprov:dpa`` -> ``dpa``); for a uri, the last path segment of a
+    vocabulary address (``http://cvx.iptc.org/iptc-provider/dpa`` -> ``dpa``),
+    else the site's name (``https://www.dpa.com/about`` -> ``dpa``)."""
+    qcode = non_empty_str(elem.get("qcode"))
+    if qcode:
+        return non_empty_str(qcode.rsplit(":", 1)[-1])
+    uri = non_empty_str(elem.get("uri"))
+    if not uri:
+        return None
+    parts = urlsplit(uri.strip())
+    segments = [seg for seg in parts.path.split("/")
+                if seg and seg.lower() not in _GENERIC_SEGMENTS]
+    if len(segments) >= 2 or (segments and not parts.netloc):
+        return segments[-1]
+    labels = [lab for lab in (parts.hostname or "").split(".") if lab and lab != "www"]
+    if len(labels) >= 2:
+        return labels[-2]
+    return segments[-1] if segments else (labels[0] if labels else None)
+
+
+def _names(elem: ET.Element) -> Optional[str]:
+    """The ``name`` children of a party, joined: name parts are separate
+    elements (``<name part="nprt:given">``), never run together."""
+    parts = [spaced_text(n) for n in elem.findall(_N + "name")]
+    return non_empty_str(" ".join(p for p in parts if p))
+
+
 def _party_name(elem: Optional[ET.Element]) -> Optional[str]:
-    """A party (provider, creator): its ``name`` child, else literal/qcode."""
+    """A party (provider, located): its ``name``, else literal, else the code
+    of its qcode or uri."""
     if elem is None:
         return None
-    name = _text(elem.find(_N + "name"))
-    if name:
-        return name
-    return non_empty_str(elem.get("literal")) or _qcode_value(elem)
+    return _names(elem) or non_empty_str(elem.get("literal")) or _party_code(elem)
 
 
-def _strip_namespaces(elem: ET.Element) -> ET.Element:
-    """A copy of ``elem`` with XHTML namespaces removed, so it serializes as
-    plain HTML (``<p>``), not ``<html:p>``/``<ns0:p>``."""
-    elem = copy.deepcopy(elem)
-    for node in elem.iter():
-        if isinstance(node.tag, str):
-            node.tag = local_name(node.tag)
-        for key in [k for k in node.attrib if k.startswith("{")]:
-            node.attrib[local_name(key)] = node.attrib.pop(key)
-    return elem
+#: A CMS login rather than a person's name: digits, "@", "_", or one
+#: lower-case word ("mmueller", "dpa-user4711").
+_LOGIN = re.compile(r"[\d@_]|^[^\sA-Z]+$")
 
 
-def _inner_html(elem: ET.Element) -> str:
-    """The children of an element serialized as an HTML fragment."""
-    elem = _strip_namespaces(elem)
-    parts = [elem.text or ""]
-    for child in elem:
-        parts.append(ET.tostring(child, encoding="unicode", method="html"))
-    return "".join(parts).strip()
-
-
-def _xhtml_body(inline_xml: ET.Element) -> Optional[str]:
-    """The XHTML ``html/body`` or NITF ``body.content`` of an inlineXML, as HTML.
-
-    NITF's ``<body>`` also holds ``body.head`` (headline, byline, dateline,
-    abstract) and ``body.end``: only ``body.content`` is story text, so it
-    wins over any ``body`` element.
-    """
-    for names in (("body.content",), ("body",)):
-        for node in inline_xml.iter():
-            if local_name(node.tag) in names and node is not inline_xml:
-                html = _inner_html(node)
-                if html:
-                    return html
-    return non_empty_str(_inner_html(inline_xml))
-
-
-def _nitf_head(item: ET.Element, name: str) -> Optional[str]:
-    """Text of the first ``body.head/<name>`` of an inline NITF document."""
-    content_set = item.find(_N + "contentSet")
-    if content_set is None:
+def _person_name(creator: ET.Element) -> Optional[str]:
+    """A creator's name when the creator is a person named in words; never
+    an identifier (uri/qcode) or a CMS user name."""
+    kind = (creator.get("type") or "").rsplit(":", 1)[-1].lower()
+    if kind and kind != "person":
         return None
-    for head in content_set.iter():
-        if local_name(head.tag) == "body.head":
-            for node in head.iter():
-                if local_name(node.tag) == name:
-                    text = _text(node)
-                    if text:
-                        return text
-    return None
-
-
-def _inline_data_format(inline: ET.Element, data: str) -> str:
-    """Format of inlineData: its contenttype, else what the text looks like."""
-    kind = (inline.get("contenttype") or "").lower()
-    if "html" in kind:
-        return "html"
-    return "text" if kind else body_format_of(data)
-
-
-def body_of(item: ET.Element) -> Tuple[Optional[str], str]:
-    """The story body from ``contentSet``: inlineXML first, then inlineData."""
-    content_set = item.find(_N + "contentSet")
-    if content_set is None:
-        return None, "text"
-    for inline in content_set.findall(_N + "inlineXML"):
-        html = _xhtml_body(inline)
-        if html:
-            return html, "html"
-    for inline in content_set.findall(_N + "inlineData"):
-        data = non_empty_str(inline.text)
-        if data:
-            return data.strip(), _inline_data_format(inline, data)
-    return None, "text"
-
-
-def url_of(item: ET.Element) -> Optional[str]:
-    """The web page of the story: a text/html ``remoteContent`` href."""
-    content_set = item.find(_N + "contentSet")
-    if content_set is None:
+    name = _names(creator) or non_empty_str(creator.get("literal"))
+    if name is None or _LOGIN.search(name):
         return None
-    for remote in content_set.findall(_N + "remoteContent"):
-        if "html" in (remote.get("contenttype") or "") and remote.get("href"):
-            return remote.get("href")
-    return None
+    return name
 
 
-def byline_of(meta: ET.Element, item: Optional[ET.Element] = None) -> Optional[str]:
-    """``contentMeta/by`` if given, else the creators' names joined, else the
+def byline_of(meta: ET.Element, item: Optional[ET.Element] = None,
+              source: Optional[str] = None) -> Optional[str]:
+    """``contentMeta/by``, else a ``creditline`` that is more than the
+    source's name, else the creators who are persons with a name, else the
     byline of an inline NITF ``body.head``."""
-    by = _text(meta.find(_N + "by"))
+    by = spaced_text(meta.find(_N + "by"))
     if by:
         return by
-    names = [_party_name(c) for c in meta.findall(_N + "creator")]
+    credit = spaced_text(meta.find(_N + "creditline"))
+    if credit and (source is None or credit.casefold() != source.casefold()):
+        return credit
+    names = [_person_name(c) for c in meta.findall(_N + "creator")]
     names = [n for n in names if n]
     if names:
         return ", ".join(names)
-    return _nitf_head(item, "byline") if item is not None else None
+    return nitf_head(item, "byline") if item is not None else None
 
 
 #: "LONDON, March 7 (Reuters)" -> "LONDON, March 7": the agency in a
@@ -203,14 +167,20 @@ def byline_of(meta: ET.Element, item: Optional[ET.Element] = None) -> Optional[s
 _DATELINE_AGENCY = re.compile(r"\s*\([^()]{1,40}\)[\s\-\u2010-\u2015]*$")
 
 
-def dateline_of(meta: ET.Element, item: ET.Element) -> Optional[str]:
-    """``contentMeta/dateline``, else the NITF ``body.head`` dateline, else the
-    name of ``contentMeta/located`` (where the story was filed)."""
-    for text in (_text(meta.find(_N + "dateline")), _nitf_head(item, "dateline")):
+def dateline_of(meta: ET.Element, item: ET.Element,
+                lead: Optional[str] = None) -> Optional[str]:
+    """``contentMeta/dateline``, else the NITF ``body.head`` dateline, else a
+    dateline opening the body's first paragraph ("Erfurt (dpa) - ..."), found
+    by the dateline cleaner, else the name of ``contentMeta/located``."""
+    for text in (_text(meta.find(_N + "dateline")), nitf_head(item, "dateline")):
         if text:
             text = non_empty_str(_DATELINE_AGENCY.sub("", text))
             if text:
                 return text
+    if lead:
+        place, _, _ = split_dateline(lead)
+        if place:
+            return place
     return _party_name(meta.find(_N + "located"))
 
 
@@ -239,6 +209,14 @@ def subjects_of(meta: ET.Element) -> List[str]:
     """Names of the subjects (direct ``name`` children; broader terms skipped)."""
     names = (_text(s.find(_N + "name")) for s in meta.findall(_N + "subject"))
     return [n for n in names if n]
+
+
+#: Elements of NewsML-G2 concept and event metadata.
+_CONCEPT_TAGS = frozenset({"concept", "eventDetails", "event", "conceptId"})
+
+
+def _is_concept_item(item: ET.Element) -> bool:
+    return any(local_name(node.tag) in _CONCEPT_TAGS for node in item.iter())
 
 
 def item_record(item: ET.Element, origin: str, position: str,
@@ -271,29 +249,45 @@ def item_record(item: ET.Element, origin: str, position: str,
                       "not a text story: only text items become articles")
     meta = item.find(_N + "contentMeta")
     meta = meta if meta is not None else ET.Element("contentMeta")
-    headline = headline_of(meta) or _nitf_head(item, "hl1")
-    body, body_format = body_of(item)
+    body, body_format, dropped, lead = body_of(item)
+    if body is None and _is_concept_item(item):
+        return reject("no story text: a NewsML-G2 concept/event item, not a news "
+                      "item (its contentSet has no inlineXML or inlineData text)")
+    warnings = []
+    if dropped:
+        warnings.append("dropped XHTML " + ", ".join(f"<{d}>" for d in dropped)
+                        + " from the body (page furniture, not story text)")
+    headline = headline_of(meta) or nitf_head(item, "hl1")
+    if headline is None:
+        headline, where = xhtml_headline(item.find(_N + "contentSet"))
+        if headline:
+            warnings.append(f"headline taken from the XHTML <{where}>: "
+                            "contentMeta has no headline")
     if headline is None and body is None:
         return reject("newsItem has no text: give contentMeta/headline or a "
                       "contentSet with inlineXML or inlineData")
+    if headline and body_format == "html":
+        # The XML parser has unescaped it once; normalize reads a headline in
+        # the body's format, so it goes as HTML: "&lt;endash&gt;" stays text.
+        headline = _html.escape(headline, quote=False)
     version_created = _text(item_meta.find(_N + "versionCreated"))
     published = (_text(item_meta.find(_N + "firstCreated"))
                  or _text(meta.find(_N + "contentCreated")) or version_created)
     language = meta.find(_N + "language")
     lang = non_empty_str(language.get("tag")) if language is not None else None
     lang = lang or non_empty_str(item.get("{http://www.w3.org/XML/1998/namespace}lang"))
+    source = (_party_name(item_meta.find(_N + "provider"))
+              or _text(meta.find(_N + "creditline")))
     return new_record(
         article_id=guid, input_format=FORMAT, origin=origin, position=position,
-        ingested_at=ingested_at, raw=raw,
-        source=(_party_name(item_meta.find(_N + "provider"))
-                or _text(meta.find(_N + "creditline"))),
+        ingested_at=ingested_at, raw=raw, source=source,
         headline=headline, body=body, body_format=body_format,
-        byline=byline_of(meta, item), dateline=dateline_of(meta, item),
+        byline=byline_of(meta, item, source), dateline=dateline_of(meta, item, lead),
         language=lang, url=url_of(item), published_at=published,
         version=version, version_created=version_created,
         status=_qcode_value(item_meta.find(_N + "pubStatus")),
         urgency=as_int(_text(meta.find(_N + "urgency"))),
-        subjects=subjects_of(meta),
+        subjects=subjects_of(meta), warnings=warnings,
     )
 
 

@@ -11,6 +11,7 @@ Reference: https://github.com/iptc/newsinjson (specification/ninjs-schema_*.json
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from wiredesk.schemas.records import Reject, WireRecord
@@ -25,7 +26,15 @@ NINJS_KEYS = frozenset({
     "bodies", "body_text", "body_html", "body_xhtml", "headlines", "$schema",
     "pubstatus", "pubStatus", "representationtype", "representationType",
     "infosources", "infoSources", "copyrightholder", "copyrightHolder",
+    "guid",
 })
+
+#: ninjs 1.x patternProperties: ``^headline_[a-zA-Z0-9_]+`` and
+#: ``^body_[a-zA-Z0-9_]+`` (IPTC's user guide uses e.g. ``headline_main``,
+#: ``body_nitf``); the 2.x/3.x arrays replaced them.
+_HEADLINE_PATTERN = re.compile(r"headline_[a-zA-Z0-9_]+")
+_BODY_PATTERN = re.compile(r"body_[a-zA-Z0-9_]+")
+
 
 #: Headline/body roles that mark the main variant in ``headlines[]``/``bodies[]``.
 _MAIN_ROLES = ("main", "default", "", None)
@@ -51,7 +60,47 @@ def is_ninjs(obj: Dict[str, Any]) -> bool:
         return True
     if "id" in obj:
         return False
-    return any(key in obj for key in NINJS_KEYS)
+    return any(key in NINJS_KEYS or _pattern_key(key) for key in obj)
+
+
+def _pattern_key(key: str) -> bool:
+    return bool(_HEADLINE_PATTERN.fullmatch(key) or _BODY_PATTERN.fullmatch(key))
+
+
+def _is_story(obj: Dict[str, Any]) -> bool:
+    """True when an object carries story fields itself (not an envelope)."""
+    return any(key in obj for key in ("uri", "guid", "headline", "headlines",
+                                      "body_text", "body_html", "bodies")) \
+        or any(_pattern_key(key) for key in obj)
+
+
+def envelope_items(value: Any) -> Optional[List[Any]]:
+    """The items inside a ninjs envelope, or None when ``value`` is not one.
+
+    Agencies wrap ninjs items: ``{"item": [...]}`` (several items), AP's
+    media API ``{"data": {"item": {...}}}`` and its feeds
+    ``{"data": {"items": [{"item": {...}}, ...]}}``. An envelope is an
+    object without story fields of its own whose ``item`` (one object or a
+    list), ``items`` (of objects or ``{"item": ...}``) or ``data`` holds the
+    stories.
+    """
+    if not isinstance(value, dict) or _is_story(value):
+        return None
+    if isinstance(value.get("data"), dict):
+        inner = envelope_items(value["data"])
+        if inner is not None:
+            return inner
+    for key in ("item", "items"):
+        found = value.get(key)
+        if isinstance(found, dict):
+            found = [found]
+        if isinstance(found, list) and found:
+            items = []
+            for entry in found:  # AP feeds: [{"item": {...}}, ...]
+                inner = envelope_items(entry)
+                items.extend(inner if inner is not None else [entry])
+            return items
+    return None
 
 
 def _first(obj: Dict[str, Any], *names: str) -> Any:
@@ -85,7 +134,18 @@ def headline_of(obj: Dict[str, Any]) -> Optional[str]:
     if headline:
         return headline
     parts = _by_role(_dicts(obj.get("headlines")))
-    return parts[0]["value"] if parts else None
+    if parts:
+        return parts[0]["value"]
+    return _pattern_value(obj, _HEADLINE_PATTERN)[1]
+
+
+def _pattern_value(obj: Dict[str, Any], pattern: re.Pattern[str]
+                   ) -> Tuple[Optional[str], Optional[str]]:
+    """``(key, value)`` of the first 1.x pattern property with text; a key
+    naming the main variant (``headline_main``, ``body_default``) first."""
+    keys = [k for k in obj if pattern.fullmatch(k) and non_empty_str(obj[k])]
+    keys.sort(key=lambda k: k.split("_", 1)[1].lower() not in ("main", "default"))
+    return (keys[0], obj[keys[0]]) if keys else (None, None)
 
 
 def _is_html_type(content_type: str) -> bool:
@@ -113,6 +173,9 @@ def body_of(obj: Dict[str, Any]) -> Tuple[Optional[str], str]:
             return part["value"], "text"
     if parts:
         return parts[0]["value"], body_format_of(parts[0]["value"])
+    key, value = _pattern_value(obj, _BODY_PATTERN)
+    if value:
+        return value, "html" if "html" in key.lower() else body_format_of(value)
     return None, "text"
 
 
@@ -188,6 +251,12 @@ def record_from_object(obj: Dict[str, Any], raw: str, origin: str,
                        ) -> Union[WireRecord, Reject]:
     """Map one ninjs object to a WireRecord, or reject it with the reason."""
     uri = non_empty_str(obj.get("uri"))
+    warnings = []
+    if uri is None and non_empty_str(obj.get("guid")):
+        # Superdesk's ninjs replaces "uri" by "guid" (the item is not on the
+        # web yet): the guid is the story's global id.
+        uri = obj["guid"]
+        warnings.append("ninjs object has no 'uri': its 'guid' is the id")
 
     def reject(reason: str) -> Reject:
         return read_reject(reason, origin, position, raw, FORMAT, uri)
@@ -224,4 +293,5 @@ def record_from_object(obj: Dict[str, Any], raw: str, origin: str,
         published_at=published, version=version,
         version_created=version_created, status=status,
         urgency=as_int(obj.get("urgency")), subjects=subjects_of(obj),
+        warnings=warnings,
     )
