@@ -132,6 +132,14 @@ def _party_name(elem: Optional[ET.Element]) -> Optional[str]:
 _LOGIN = re.compile(r"[\d@_]|^[^\sA-Z]+$")
 
 
+#: ``contributor`` roles (IPTC crol:, any alias) that write the story.
+_AUTHOR_ROLES = frozenset({"", "author", "writer", "reporter", "correspondent"})
+
+
+def _role_of(party: ET.Element) -> str:
+    return (party.get("role") or "").rsplit(":", 1)[-1].lower()
+
+
 def _person_name(creator: ET.Element) -> Optional[str]:
     """A creator's name when the creator is a person named in words; never
     an identifier (uri/qcode) or a CMS user name."""
@@ -147,8 +155,9 @@ def _person_name(creator: ET.Element) -> Optional[str]:
 def byline_of(meta: ET.Element, item: Optional[ET.Element] = None,
               source: Optional[str] = None) -> Optional[str]:
     """``contentMeta/by``, else a ``creditline`` that is more than the
-    source's name, else the creators who are persons with a name, else the
-    byline of an inline NITF ``body.head``."""
+    source's name, else the creators who are persons with a name (else such
+    contributors in an author role), else the byline of an inline NITF
+    ``body.head``."""
     by = spaced_text(meta.find(_N + "by"))
     if by:
         return by
@@ -156,7 +165,9 @@ def byline_of(meta: ET.Element, item: Optional[ET.Element] = None,
     if credit and (source is None or credit.casefold() != source.casefold()):
         return credit
     names = [_person_name(c) for c in meta.findall(_N + "creator")]
-    names = [n for n in names if n]
+    names = [n for n in names if n] or [
+        _person_name(c) for c in meta.findall(_N + "contributor")
+        if _role_of(c) in _AUTHOR_ROLES and _person_name(c)]
     if names:
         return ", ".join(names)
     return nitf_head(item, "byline") if item is not None else None

@@ -196,8 +196,13 @@ def source_of(obj: Dict[str, Any]) -> Optional[str]:
 
 
 def byline_of(obj: Dict[str, Any]) -> Optional[str]:
-    """``by`` (2.x/3.x), else ``byline`` (the 1.x name of the same field)."""
-    return _name(obj.get("by")) or _name(obj.get("byline"))
+    """``by`` (2.x/3.x), else ``byline`` (the 1.x name of the same field),
+    else the ``by`` of AP's ``bylines[]``."""
+    found = _name(obj.get("by")) or _name(obj.get("byline"))
+    if found:
+        return found
+    names = [non_empty_str(b.get("by")) for b in _dicts(obj.get("bylines"))]
+    return non_empty_str(", ".join(n for n in names if n))
 
 
 def subjects_of(obj: Dict[str, Any]) -> List[str]:
