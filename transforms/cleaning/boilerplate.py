@@ -51,6 +51,17 @@ _NETWORK = (
     r"pinterest|print|share|tweet|messenger|copy link|sms|flipboard|pocket|tumblr)"
 )
 
+#: The words of a link to the rest of a story, with an optional "of this
+#: story" and "at/on <site>" tail and trailing dots, ellipsis or arrows.
+_FULL_STORY_LINK = (
+    r"(?:\[?(?:\.\.\.|\u2026)\]?\s*)?"
+    r"(?:read more|continue reading|keep reading|read (?:the )?(?:full|rest of the|whole|entire) "
+    r"(?:story|article|post|report)|(?:read (?:the )?)?full (?:story|article)|click here to read more)"
+    r"(?: (?:of|about) (?:this|the) (?:story|article|post))?"
+    r"(?: (?:at|on|in|from|via) [^.!?\n]{1,100}?)?"
+    r"\s*(?:\.{1,3}|\u2026|[\u00bb>\u2192]+|\[(?:\.\.\.|\u2026)\])?"
+)
+
 _STRONG_FULL = _full(
     # comment sections
     r"leave a (?:reply|comment)(?: cancel reply)?",
@@ -136,6 +147,9 @@ _WEAK_FULL = _full(
     # WordPress feed footer: "The post <title> appeared first on <site>."
     r"the post .{1,300}? appeared first on (?:(?!\. ).){1,120}",
     r"try lbry\b.{0,200}",
+    # a feed's trailing link to the full story: "Read more...", "Continue
+    # reading on Example News", "Read more of this story at Slashdot."
+    rf"{_FULL_STORY_LINK}",
     r"republish this (?:article|story)\b.{0,100}",
 )
 # Donation appeals as prose: only paragraphs that address the reader.
@@ -144,7 +158,8 @@ _APPEAL_PHRASE = re.compile(
     r"(?:support|fund|donate to) (?:us|our (?:independent )?(?:journalism|work|reporting|mission|newsroom))\b|"
     r"make a (?:one-(?:off|time) |monthly |small )?(?:donation|contribution)|"
     r"(?:donate|contribute) (?:now|today|here)|patreon\.com|paypal\.me|"
-    r"for as little as \$\d|small favou?r to ask)",
+    r"for as little as \$\d|small favou?r to ask|"
+    r"subscribe (?:today|now|here) for (?:just|only|as little as) \$\d)",
     re.IGNORECASE,
 )
 _READER_ADDRESS = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
@@ -152,9 +167,10 @@ _READER_ADDRESS = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
 # excerpt ("... in the job. Continue reading »"). Only after a sentence end,
 # so "urged readers to keep reading" stays.
 _READ_MORE_TAIL = re.compile(
-    r"(?<=[.!?\"')\]])[ \t]+(?:\[?\.\.\.\]?[ \t]*)?"
+    r"(?<=[.!?\"')\]\u2026])[ \t]+(?:\[?(?:\.\.\.|\u2026)\]?[ \t]*)?"
     r"(?:continue reading|read more|keep reading|read the (?:full|rest of the|whole) (?:story|article|post))"
-    r"(?:[ \t]*(?:[\"\u00bb>\u2192]|\.{3}|-+>?))*[ \t]*$",
+    r"(?: (?:of|about) (?:this|the) (?:story|article|post))?(?: (?:at|on) [^.!?\n]{1,80}?)?"
+    r"(?:[ \t]*(?:[\"\u00bb>\u2192.\u2026]|-+>?))*[ \t]*$",
     re.IGNORECASE,
 )
 _EDGE_DECORATION = re.compile(r"^[\s*\u2022\u00b7|>\u00bb-]+|[\s*\u2022\u00b7|<\u00ab-]+$")
@@ -243,7 +259,34 @@ def _strip_once(text: str) -> str:
         if kinds[i] is None:
             break
         keep[i] = False
+
+    # Never remove a story's only text: when no story line would remain, a
+    # dropped paragraph loses only its boilerplate sentences.
+    if not any(k and kind is None for k, kind in zip(keep, kinds)):
+        rescued = [(_story_sentences(line) if not k else line, start)
+                   for (line, start), k in zip(units, keep)]
+        if any(line for (line, _), k in zip(rescued, keep) if not k):
+            keep = [k or bool(line) for (line, _), k in zip(rescued, keep)]
+            return _join(rescued, keep)
     return _join(units, keep)
+
+
+#: Sentence ends inside a paragraph: after . ! ? (and a closing quote or
+#: bracket), before the capital or digit that starts the next sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![A-Z]\.)[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def _is_boilerplate_sentence(sentence: str) -> bool:
+    key = _EDGE_DECORATION.sub("", sentence)
+    return classify_line(sentence) is not None or bool(
+        _APPEAL_PHRASE.search(key) and _READER_ADDRESS.search(key))
+
+
+def _story_sentences(line: str) -> str:
+    """The sentences of a dropped line that are not themselves boilerplate."""
+    cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(line)] + [len(line)]
+    sentences = [line[a:b].strip() for a, b in zip(cuts, cuts[1:])]
+    return " ".join(s for s in sentences if s and not _is_boilerplate_sentence(s))
 
 
 def strip_boilerplate(text: str) -> str:
