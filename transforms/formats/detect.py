@@ -11,7 +11,7 @@ import re
 from typing import Optional
 
 from .common import strip_compression_suffix
-from .plaintext import decode_text
+from .plaintext import bom_codec, decode_text
 
 #: Container kinds, not WireRecord formats: "json" may hold ninjs or flat
 #: records, "xml" NewsML-G2 or a feed.
@@ -29,7 +29,12 @@ _COMPRESSED_MAGIC = (
     (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"),
 )
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: An XML document's first bytes without a byte order mark, by encoding
+#: (XML 1.0 Appendix F): "<?" in UTF-32 and UTF-16, big and little endian.
+_XML_START = (
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
+)
 
 #: XML prolog parts to skip before the root element. The DOCTYPE pattern
 #: allows an internal subset ``[...]`` (where entity bombs live).
@@ -57,10 +62,26 @@ def compressed_kind(prefix: bytes) -> Optional[str]:
     return None
 
 
+def xml_codec(data: bytes) -> Optional[str]:
+    """The codec that a byte order mark, or the UTF-16/UTF-32 shape of the
+    "<?xml" declaration, gives to an XML document; None for ASCII-compatible
+    bytes (whose declaration, if any, names the encoding)."""
+    codec = bom_codec(data)
+    if codec is not None:
+        return codec
+    for start, name in _XML_START:
+        if data.startswith(start):
+            return name
+    return None
+
+
 def _sniff_text(prefix: bytes) -> Optional[str]:
-    """The start of the input as text (UTF-8 or BOM-marked UTF-16), or None."""
-    if prefix.startswith(_UTF16_BOMS):
-        return prefix.decode("utf-16", errors="replace")
+    """The start of the input as text (UTF-8, BOM-marked UTF-16/32, UTF-16/32
+    XML, a guessed legacy charset), or None when it is binary."""
+    codec = xml_codec(prefix)
+    if codec is not None and not codec.startswith("utf-8"):
+        usable = len(prefix) - len(prefix) % 4
+        return prefix[:usable].decode(codec, errors="replace")
     return decode_text(prefix)
 
 

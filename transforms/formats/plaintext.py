@@ -17,9 +17,12 @@ YAML dependency, no YAML surprises such as ``no`` becoming False).
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
+
+import charset_normalizer
 
 from wiredesk.schemas.records import Reject, WireRecord
 
@@ -45,22 +48,105 @@ BINARY_RATIO = 0.10
 Item = Union[WireRecord, Reject]
 
 
-def decode_text(data: bytes) -> Optional[str]:
-    """The text of ``data``, or None when it is binary rather than text.
+#: Byte order marks, longest first: the UTF-32 LE mark starts with UTF-16 LE's.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
-    Binary = NUL bytes, or more than 10 % of characters undecodable as UTF-8
-    or control characters. A few stray bad bytes in an otherwise UTF-8 story
-    become U+FFFD instead of losing the story.
+#: Decoding at most this many bytes is enough to guess a charset.
+_GUESS_BYTES = 256 * 1024
+
+
+def bom_codec(data: bytes) -> Optional[str]:
+    """The codec named by a byte order mark at the start of ``data``, or None."""
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            return codec
+    return None
+
+
+def charset_label(codec: str) -> str:
+    """A charset as people write it: "cp1252" -> "windows-1252", "koi8_r" -> "koi8-r"."""
+    name = codecs.lookup(codec).name
+    match = re.fullmatch(r"cp(125\d)", name)
+    return f"windows-{match.group(1)}" if match else name
+
+
+def guess_charset(data: bytes) -> Optional[str]:
+    """The most likely legacy charset of non-UTF-8 bytes (a Python codec name),
+    or None when charset-normalizer finds none that reads as text.
+
+    Among the equally clean readings windows-1252 wins: Latin-1 and
+    windows-1252 text reads cleanly in many Latin charsets (cp1250 would turn
+    "\u00a315.8m" into "\u014115.8m"), and windows-1252 is what the web and
+    most wire systems mean by "ISO-8859-1".
     """
-    if b"\x00" in data:
+    results = charset_normalizer.from_bytes(data[:_GUESS_BYTES])
+    matches = list(results)
+    if not matches:
         return None
-    text = data.decode("utf-8", errors="replace")
+    cleanest = min(m.chaos for m in matches)
+    candidates = [m.encoding for m in matches if m.chaos <= cleanest + 0.01]
+    if "cp1252" in candidates:
+        return "cp1252"
+    best = results.best()
+    return best.encoding if best is not None else candidates[0]
+
+
+def _strict_utf8(data: bytes) -> Optional[str]:
+    """``data`` as UTF-8, or None; a sequence cut off at the very end (a
+    prefix read from a longer file) is dropped rather than failing."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            return data[:exc.start].decode("utf-8", errors="replace")
+        return None
+
+
+def decode_bytes(data: bytes) -> Tuple[Optional[str], List[str]]:
+    """``(text, warnings)``; text is None when ``data`` is binary, not text.
+
+    A byte order mark (UTF-8, UTF-16, UTF-32) decides first; then strict
+    UTF-8; then UTF-8 with a few stray bad bytes (replaced by U+FFFD, and
+    said so) when most non-ASCII characters are valid UTF-8; otherwise the
+    charset is guessed (charset-normalizer) and named in the warnings.
+    Binary = NUL bytes without a UTF-16/32 mark, or more than 10 % of
+    characters undecodable or control characters.
+    """
+    codec = bom_codec(data)
+    if codec is not None:
+        return _unless_binary(data.decode(codec, errors="replace")), []
+    if b"\x00" in data:
+        return None, []
+    text = _strict_utf8(data)
+    if text is not None:
+        return _unless_binary(text), []
+    loose = data.decode("utf-8", errors="replace")
+    bad = loose.count("\ufffd")
+    if sum(1 for ch in loose if ch > "\x7f") > 2 * bad:
+        return _unless_binary(loose), [f"invalid UTF-8 bytes replaced with U+FFFD: {bad}"]
+    guessed = guess_charset(data)
+    if guessed is None:
+        return _unless_binary(loose), [f"invalid UTF-8 bytes replaced with U+FFFD: {bad}"]
+    return _unless_binary(data.decode(guessed, errors="replace")), [
+        f"charset guessed: {charset_label(guessed)}"]
+
+
+def _unless_binary(text: str) -> Optional[str]:
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text:
         return text
     bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f"))
     return None if bad > BINARY_RATIO * len(text) else text
+
+
+def decode_text(data: bytes) -> Optional[str]:
+    """The text of ``data`` (see :func:`decode_bytes`), or None when it is binary."""
+    return decode_bytes(data)[0]
 
 
 def split_front_matter(text: str) -> Tuple[Dict[str, str], str, Optional[str]]:
@@ -127,7 +213,7 @@ def text_record(data: bytes, origin: str, position: str,
     def reject(reason: str, article_id: Optional[str] = None) -> Reject:
         return read_reject(reason, origin, position, data, FORMAT, article_id)
 
-    text = decode_text(data)
+    text, warnings = decode_bytes(data)
     if text is None:
         return reject("binary file, not a news record: expected UTF-8 text")
     if not text.strip():
@@ -158,6 +244,7 @@ def text_record(data: bytes, origin: str, position: str,
         version_created=meta.get("version_created"),
         status=(meta.get("status") or "").lower() or None,
         urgency=as_int(meta.get("urgency")) if meta.get("urgency") else None,
+        warnings=warnings,
     )
 
 
