@@ -426,15 +426,17 @@ def test_rss10_rdf_entries():
     assert aid.source == "Farm Report Daily"
 
 
-def test_feed_entry_without_id_or_link_is_rejected():
+def test_feed_entry_without_id_or_link_gets_a_content_id():
+    # RSS 2.0 makes guid and link optional: such an item is read, not rejected
+    # (issue 11); its id is derived from title, text and date.
     doc = (b'<rss version="2.0"><channel><title>T</title>'
            b'<item><title>No id</title><description>x</description></item>'
            b'<item><title>Ok</title><guid>g-2</guid></item></channel></rss>')
-    bad, good = read_bytes("f.rss", doc)
-    assert isinstance(bad, Reject) and bad.reason == (
-        "feed entry has neither an id/guid nor a link, so it cannot be identified: add <guid> (RSS) or <id> (Atom)")
-    assert bad.position == "entry 1" and bad.input_format == "rss"
-    assert isinstance(good, WireRecord) and good.article_id == "g-2"
+    derived, good = read_bytes("f.rss", doc)
+    assert isinstance(derived, WireRecord) and derived.position == "entry 1" and derived.input_format == "rss"
+    assert derived.article_id == "feed-" + hashlib.sha256(b"No id\x1fx\x1f").hexdigest()[:20]
+    assert derived.warnings == ["id derived from content: the entry has neither a guid/id nor a link"]
+    assert isinstance(good, WireRecord) and good.article_id == "g-2" and good.warnings == []
 
 
 def test_feed_dates_with_zone_names_are_converted_not_read_as_utc():

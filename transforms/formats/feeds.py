@@ -10,9 +10,30 @@ Two deliberate settings:
   therefore never render ``body`` as HTML without cleaning it.
 * the bytes are handed over as a file object, never as bytes: feedparser
   treats a bytes/str argument that names a file or URL as something to open.
+
+Repairs, each named in the record's ``warnings``:
+
+* feedparser's lenient parse (an undefined entity such as ``&hellip;``, a
+  stray ``&``, a wrong declared encoding) keeps the entries, with
+  "lenient feed parse: <problem>" on each; only a feed from which no entry
+  can be read is a reject;
+* UTF-16 and UTF-32 feeds (byte order mark or the shape of ``<?xml``) are
+  transcoded to UTF-8 before parsing; a feed without an encoding
+  declaration that is not UTF-8, or whose bytes do not decode in the
+  declared encoding, is decoded in the charset that charset-normalizer
+  guesses ("charset guessed: koi8-r");
+* a Media RSS caption (``media:description``, ``media:text``) never stands
+  for the story: feedparser files it under ``summary``/``content``, so the
+  item's own text wins; a caption that is the only text becomes the body
+  ("body from media caption"), a placeholder caption such as "image" is
+  dropped ("media caption dropped");
+* an item with neither guid/id nor link (valid RSS 2.0) gets an id derived
+  from its title, text and date ("id derived from content").
 """
 from __future__ import annotations
 
+import hashlib
+import html
 import io
 import json
 import re
@@ -27,7 +48,9 @@ import feedparser
 from wiredesk.schemas.records import Reject, WireRecord
 
 from ..cleaning.timestamps import UnknownTimeZoneError, parse_timestamp
-from .common import new_record, non_empty_str, read_reject
+from .common import looks_like_html, new_record, non_empty_str, read_reject
+from .detect import xml_codec
+from .plaintext import charset_label, guess_charset
 
 Item = Union[WireRecord, Reject]
 
@@ -35,6 +58,88 @@ Item = Union[WireRecord, Reject]
 _EMAIL_WITH_NAME = re.compile(r"^\s*[^\s@()]+@[^\s()]+\s*\((.+)\)\s*$")
 #: feedparser's rendering of Atom ``<author><name>``+``<email>``: "Lee Chen (lee@example.com)".
 _NAME_WITH_EMAIL = re.compile(r"^\s*([^()]*?[^\s()][^()]*?)\s*\(\s*[^\s@()]+@[^\s()]+\s*\)\s*$")
+
+
+#: The XML declaration and its encoding pseudo-attribute.
+_XML_DECL = re.compile(r"^\s*<\?xml\b[^>]*?\?>")
+_DECL_ENCODING = re.compile(r"""\bencoding\s*=\s*(["'])([^"']*)\1""")
+#: A Media RSS namespace prefix: xmlns:media="http://search.yahoo.com/mrss/".
+_MRSS_PREFIX = re.compile(r"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*["']http://search\.yahoo\.com/mrss/?["']""")
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+#: Caption texts that say nothing: the placeholder some CMSs write.
+_PLACEHOLDER_CAPTIONS = frozenset({
+    "image", "photo", "picture", "video", "thumbnail", "file", "img", "graphic", "gallery"})
+
+
+def _declared_encoding(data: bytes) -> Optional[str]:
+    match = _XML_DECL.match(data[:512].decode("ascii", errors="replace"))
+    enc = _DECL_ENCODING.search(match.group(0)) if match else None
+    return enc.group(2).strip() if enc and enc.group(2).strip() else None
+
+
+def _with_utf8_declaration(text: str) -> bytes:
+    """``text`` as UTF-8 bytes whose XML declaration (if any) says so."""
+    text = text.lstrip("\ufeff")
+    match = _XML_DECL.match(text)
+    if match:
+        decl = _DECL_ENCODING.sub('encoding="utf-8"', match.group(0))
+        text = decl + text[match.end():]
+    return text.encode("utf-8")
+
+
+def utf8_feed(data: bytes) -> tuple:
+    """``(bytes, warnings)``: the feed in UTF-8 when its encoding had to be
+    worked out here, else unchanged (feedparser reads declared encodings).
+
+    UTF-16/UTF-32 (a byte order mark or the shape of ``<?xml``) are decoded
+    as such. ASCII-compatible bytes are left alone when they decode in the
+    declared encoding, or, without a declaration, as UTF-8 (the XML
+    default); otherwise the charset is guessed from the text between the
+    tags.
+    """
+    codec = xml_codec(data)
+    if codec == "utf-8-sig":
+        return data, []
+    if codec is not None:
+        try:
+            return _with_utf8_declaration(data.decode(codec)), []
+        except UnicodeDecodeError:
+            return data, []  # feedparser's problem: a bozo or a reject
+    declared = _declared_encoding(data)
+    try:
+        data.decode(declared or "utf-8")
+        return data, []
+    except UnicodeDecodeError:
+        pass
+    except LookupError:
+        return data, []  # an unknown name: feedparser says so (bozo)
+    guessed = guess_charset(re.sub(rb"<[^>]*>", b" ", data))
+    if guessed is None:
+        return data, []
+    note = f"charset guessed: {charset_label(guessed)}"
+    if declared:
+        note += f" (the bytes are not the declared {declared})"
+    return _with_utf8_declaration(data.decode(guessed, errors="replace")), [note]
+
+
+def _caption_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def media_captions(data: bytes, encoding: Optional[str]) -> frozenset:
+    """The texts of the feed's Media RSS captions (``media:description``,
+    ``media:text``), whitespace-folded, to tell them from story text."""
+    text = data.decode(encoding or "utf-8", errors="replace")
+    captions = set()
+    for prefix in set(_MRSS_PREFIX.findall(text)):
+        pfx = re.escape(prefix)
+        pattern = re.compile(rf"<{pfx}:(description|text)\b[^>]*?(?<!/)>(.*?)</{pfx}:\1\s*>", re.DOTALL)
+        for match in pattern.finditer(text):
+            value = match.group(2)
+            value = _CDATA.sub(lambda m: m.group(1), value) if "<![CDATA[" in value else html.unescape(value)
+            if value.strip():
+                captions.add(_caption_key(value))
+    return frozenset(captions)
 
 
 def unsafe_xml_problem(data: bytes) -> Optional[str]:
@@ -86,19 +191,44 @@ def date_of(entry: dict, key: str) -> Optional[str]:
     return rfc3339(dict.get(entry, key + "_parsed")) or raw
 
 
-def body_of(entry: dict) -> tuple:
-    """``(body, format)``: the full content if given, else the summary."""
+def _text_of_caption(value: str) -> str:
+    """A caption's words: an HTML caption ("<p>image</p>") without its tags."""
+    return html.unescape(re.sub(r"<[^>]*>", " ", value)) if looks_like_html(value) else value
+
+
+def body_of(entry: dict, captions: frozenset = frozenset()) -> tuple:
+    """``(body, format, warnings)``: the full content if given, else the
+    summary, never a media caption while the item has text of its own.
+
+    feedparser files ``media:description`` under ``content`` or ``summary``
+    (whichever is still free), so every text slot is a candidate and those
+    equal to one of the feed's ``captions`` come last.
+    """
     contents = [c for c in dict.get(entry, "content") or [] if non_empty_str(c.get("value"))]
     contents.sort(key=lambda c: "html" not in (c.get("type") or ""))
-    if contents:
-        part = contents[0]
+    parts = list(contents)
+    summary = non_empty_str(dict.get(entry, "summary"))
+    if summary is not None:
+        detail = dict.get(entry, "summary_detail") or {}
+        parts.append(dict(detail, value=summary))
+        if non_empty_str(detail.get("value")) and detail["value"] != summary:
+            parts.append(dict(detail))  # feedparser left a caption here
+    is_caption = [_caption_key(p["value"]) in captions for p in parts]
+    story = [p for p, cap in zip(parts, is_caption) if not cap]
+    warnings: list = []
+    if story:
+        part = story[0]
+    elif parts:
+        part = parts[0]
+        words = _text_of_caption(part["value"]).strip(" .:-").casefold()
+        if not words or words in _PLACEHOLDER_CAPTIONS:
+            return None, "text", [f"media caption dropped: {part['value'].strip()[:80]!r} is not story text"]
+        warnings.append("body from media caption: the item has no text of its own")
     else:
-        summary = non_empty_str(dict.get(entry, "summary"))
-        if summary is None:
-            return None, "text"
-        part = dict(dict.get(entry, "summary_detail") or {}, value=summary)
+        return None, "text", []
     kind = (part.get("type") or "text/html").lower()
-    return part["value"], "html" if "html" in kind else "text"
+    is_html = "html" in kind or (any(is_caption) and looks_like_html(part["value"]))
+    return part["value"], "html" if is_html else "text", warnings
 
 
 def author_of(entry: dict) -> Optional[str]:
@@ -119,21 +249,31 @@ def _raw_entry(entry: dict) -> str:
     return json.dumps(entry, default=str, ensure_ascii=False, sort_keys=True)
 
 
+def content_id(headline: Optional[str], body: Optional[str], published: Optional[str]) -> str:
+    """A stable id for an entry without guid/id and link: the same title, text
+    and date give the same id ("feed-" and 20 hex digits of a SHA-256)."""
+    key = "\x1f".join(v or "" for v in (headline, body, published))
+    return "feed-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
 def entry_record(entry: dict, feed: dict, input_format: str, origin: str,
-                 position: str, ingested_at: Optional[str]) -> Item:
-    """One feed entry -> a WireRecord; an entry without id or link is rejected."""
+                 position: str, ingested_at: Optional[str],
+                 captions: frozenset = frozenset(), warnings: tuple = ()) -> Item:
+    """One feed entry -> a WireRecord. Without id/guid and link (valid in
+    RSS 2.0) the id is derived from the content; an entry with no title and
+    no text is rejected."""
     raw = _raw_entry(entry)
     link = non_empty_str(dict.get(entry, "link"))
-    article_id = non_empty_str(dict.get(entry, "id")) or link
-    if article_id is None:
-        return read_reject("feed entry has neither an id/guid nor a link, so it "
-                           "cannot be identified: add <guid> (RSS) or <id> (Atom)",
-                           origin, position, raw, input_format)
-    body, body_format = body_of(entry)
+    body, body_format, body_warnings = body_of(entry, captions)
     headline = non_empty_str(dict.get(entry, "title"))
+    article_id = non_empty_str(dict.get(entry, "id")) or link
     if headline is None and body is None:
         return read_reject("feed entry has no title and no content/summary",
                            origin, position, raw, input_format, article_id)
+    notes = list(warnings) + body_warnings
+    if article_id is None:
+        article_id = content_id(headline, body, non_empty_str(dict.get(entry, "published")))
+        notes.append("id derived from content: the entry has neither a guid/id nor a link")
     tags = dict.get(entry, "tags") or []
     detail = dict.get(entry, "summary_detail") or {}
     return new_record(
@@ -147,6 +287,7 @@ def entry_record(entry: dict, feed: dict, input_format: str, origin: str,
         published_at=date_of(entry, "published") or date_of(entry, "updated"),
         version_created=date_of(entry, "updated"),
         subjects=[t["term"] for t in tags if non_empty_str(t.get("term"))],
+        warnings=notes,
     )
 
 
@@ -162,6 +303,7 @@ def feed_format(version: str, hint: Optional[str]) -> str:
 def iter_feed(data: bytes, origin: str, ingested_at: Optional[str],
               hint: Optional[str] = None) -> Iterator[Item]:
     """Items of a feed file: one per entry, positions "entry 1", "entry 2", ..."""
+    data, warnings = utf8_feed(data)
     problem = unsafe_xml_problem(data)
     if problem:
         yield read_reject(problem, origin, "offset 0", data, hint)
@@ -178,6 +320,9 @@ def iter_feed(data: bytes, origin: str, ingested_at: Optional[str],
         yield read_reject("not an RSS or Atom feed: no <rss>, <rdf:RDF> or "
                           "<feed> root", origin, "offset 0", data, input_format)
         return
+    if parsed.bozo:
+        warnings.append(f"lenient feed parse: {parsed.get('bozo_exception')}")
+    captions = media_captions(data, parsed.get("encoding"))
     for number, entry in enumerate(entries, start=1):
         yield entry_record(entry, parsed.feed, input_format, origin,
-                           f"entry {number}", ingested_at)
+                           f"entry {number}", ingested_at, captions, tuple(warnings))
