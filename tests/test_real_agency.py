@@ -263,3 +263,17 @@ def test_byline_from_by_creditline_then_person_creator(creators, byline):
     record = only(read_bytes("x.xml", doc))
     assert record.byline == byline
     assert clean_line(record.byline) == byline
+
+
+def test_inline_xml_text_without_xhtml_namespace_is_still_story_text():
+    doc = (b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g"><contentSet><inlineXML>'
+           b'<p>Text one.</p></inlineXML></contentSet></newsItem>')
+    record = only(read_bytes("x.xml", doc))
+    assert (record.body, record.body_format, record.warnings) == ("<p>Text one.</p>", "html", [])
+
+
+def test_a_flat_record_with_an_items_field_is_not_an_envelope():
+    record = only(read_bytes("x.jsonl", json.dumps(
+        {"id": "f-1", "body": "Text.", "items": [{"uri": "urn:x", "headline": "H"}]}).encode() + b"\n"))
+    assert isinstance(record, WireRecord)
+    assert (record.input_format, record.article_id, record.body) == ("jsonl", "f-1", "Text.")

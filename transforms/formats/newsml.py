@@ -35,7 +35,7 @@ from wiredesk.schemas.records import Reject, WireRecord
 
 from ..cleaning.dateline import split_dateline
 from .common import as_int, new_record, non_empty_str, preview, read_reject
-from .newsml_xhtml import NAR, body_of, local_name, nitf_head, spaced_text, url_of, xhtml_headline
+from .newsml_xhtml import CONCEPT_TAGS, NAR, body_of, local_name, nitf_head, spaced_text, url_of, xhtml_headline
 
 __all__ = ["FORMAT", "NAR", "iter_newsml", "item_record", "local_name", "parse_xml"]
 
@@ -222,12 +222,8 @@ def subjects_of(meta: ET.Element) -> List[str]:
     return [n for n in names if n]
 
 
-#: Elements of NewsML-G2 concept and event metadata.
-_CONCEPT_TAGS = frozenset({"concept", "eventDetails", "event", "conceptId"})
-
-
 def _is_concept_item(item: ET.Element) -> bool:
-    return any(local_name(node.tag) in _CONCEPT_TAGS for node in item.iter())
+    return any(local_name(node.tag) in CONCEPT_TAGS for node in item.iter())
 
 
 def item_record(item: ET.Element, origin: str, position: str,

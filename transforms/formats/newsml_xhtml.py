@@ -4,8 +4,8 @@ Split from :mod:`newsml` (item metadata): the ``contentSet`` is read here
 (inlineXML, inlineData, remoteContent, an inline NITF ``body.head``). Rules:
 
 * the body is the XHTML ``html/body`` or NITF ``body.content``; an inlineXML
-  holding other XML (a ``concept``, ``eventDetails``: NewsML-G2 metadata in
-  the NAR namespace) is not story text;
+  holding NewsML-G2 concept or event metadata (``concept``,
+  ``eventDetails``) is not story text;
 * page furniture of the XHTML body (``header``, ``footer``, ``nav``,
   ``aside``) is dropped by element: dpa opens its bodies with a ``header``
   that repeats keywords, a timestamp, the genre and the headline;
@@ -74,9 +74,15 @@ def _inner_html(elem: ET.Element) -> str:
     return "".join(parts).strip()
 
 
+#: NewsML-G2 concept and event metadata elements: not story text.
+CONCEPT_TAGS = frozenset({"concept", "conceptItem", "eventDetails", "event",
+                          "conceptId", "knowledgeItem", "planningItem"})
+
+
 def _is_metadata(elem: ET.Element) -> bool:
-    """True for NewsML-G2 (NAR namespace) XML: concepts, events, not text."""
-    return isinstance(elem.tag, str) and elem.tag.startswith("{" + NAR + "}")
+    """True for NewsML-G2 concept/event XML (by element name: text elements
+    written without an XHTML namespace inherit the NAR one)."""
+    return local_name(elem.tag) in CONCEPT_TAGS
 
 
 def xhtml_body(inline_xml: ET.Element

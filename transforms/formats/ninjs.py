@@ -69,7 +69,7 @@ def _pattern_key(key: str) -> bool:
 
 def _is_story(obj: Dict[str, Any]) -> bool:
     """True when an object carries story fields itself (not an envelope)."""
-    return any(key in obj for key in ("uri", "guid", "headline", "headlines",
+    return any(key in obj for key in ("uri", "guid", "headline", "headlines", "body",
                                       "body_text", "body_html", "bodies")) \
         or any(_pattern_key(key) for key in obj)
 
