@@ -252,6 +252,7 @@ def test_event_concept_item_is_rejected():
     ('<creator qcode="dpauser:4711"/>', None),
     ('<creator type="cpnat:organisation"><name>Example Wire</name></creator>', None),
     ('<creator type="cpnat:person"><name>Katrin</name><name>Mueller</name></creator>', "Katrin Mueller"),
+    ('<creator><name>Ørsted</name></creator>', "Ørsted"),
     ('<creator qcode="u:1"><name>jdoe</name></creator><by>By Sam Lee</by>', "By Sam Lee"),
     ('<creditline>Anna Schmidt, dpa</creditline><creator><name>Ben Ott</name></creator>', "Anna Schmidt, dpa"),
     ('<creditline>dpa</creditline><creator><name>Ben Ott</name></creator>', "Ben Ott"),

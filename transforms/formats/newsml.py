@@ -129,7 +129,12 @@ def _party_name(elem: Optional[ET.Element]) -> Optional[str]:
 
 #: A CMS login rather than a person's name: digits, "@", "_", or one
 #: lower-case word ("mmueller", "dpa-user4711").
-_LOGIN = re.compile(r"[\d@_]|^[^\sA-Z]+$")
+_LOGIN_CHARS = re.compile(r"[\d@_]")
+
+
+def _is_login(name: str) -> bool:
+    return bool(_LOGIN_CHARS.search(name)) or (
+        len(name.split()) == 1 and not any(ch.isupper() for ch in name))
 
 
 #: ``contributor`` roles (IPTC crol:, any alias) that write the story.
@@ -147,7 +152,7 @@ def _person_name(creator: ET.Element) -> Optional[str]:
     if kind and kind != "person":
         return None
     name = _names(creator) or non_empty_str(creator.get("literal"))
-    if name is None or _LOGIN.search(name):
+    if name is None or _is_login(name):
         return None
     return name
 
