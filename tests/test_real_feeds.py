@@ -74,6 +74,18 @@ def test_story_text_wins_over_media_captions():
     assert clock_article.warnings == ["media caption dropped: 'image' is not story text"]
 
 
+def test_item_whose_description_repeats_its_caption_keeps_it_as_its_own_text():
+    doc = (b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Desk</title>'
+           b'<item><guid>d-1</guid><title>Storm damage</title>'
+           b'<description>Trees fell on the coast road overnight.</description>'
+           b'<media:content url="https://cdn.example/t.jpg" medium="image">'
+           b'<media:description>Trees fell on the coast road overnight.</media:description>'
+           b'</media:content></item></channel></rss>')
+    record = only(read_bytes("f.rss", doc))
+    assert (record.article_id, record.body) == ("d-1", "Trees fell on the coast road overnight.")
+    assert record.warnings == []
+
+
 def test_feedparser_files_media_descriptions_under_content_and_summary():
     """Why captions need their own rule: what feedparser returns for them."""
     import feedparser
@@ -299,6 +311,7 @@ def test_stray_bad_byte_in_utf8_text_is_replaced_and_said_so():
     (b"\xfe\xff" + "Zürich".encode("utf-16-be"), "Zürich", []),
     ("Zürich".encode("utf-8-sig"), "Zürich", []),
     ("Zürich".encode(), "Zürich", []),
+    ("Zürich".encode()[:2], "Z", ["incomplete UTF-8 sequence at the end dropped"]),
     (b"Headline\x00\x00body", None, []),  # binary, as before
 ])
 def test_decode_bytes(data, text, warnings):

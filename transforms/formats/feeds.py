@@ -213,11 +213,14 @@ def body_of(entry: dict, captions: frozenset = frozenset()) -> tuple:
         parts.append(dict(detail, value=summary))
         if non_empty_str(detail.get("value")) and detail["value"] != summary:
             parts.append(dict(detail))  # feedparser left a caption here
-    is_caption = [_caption_key(p["value"]) in captions for p in parts]
+    keys = [_caption_key(p["value"]) for p in parts]
+    is_caption = [key in captions for key in keys]
     story = [p for p, cap in zip(parts, is_caption) if not cap]
     warnings: list = []
     if story:
         part = story[0]
+    elif len(set(keys)) < len(keys):
+        part = parts[0]  # a caption in two slots: the item's own text says the same
     elif parts:
         part = parts[0]
         words = _text_of_caption(part["value"]).strip(" .:-").casefold()

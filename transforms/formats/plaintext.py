@@ -95,15 +95,17 @@ def guess_charset(data: bytes) -> Optional[str]:
     return best.encoding if best is not None else candidates[0]
 
 
-def _strict_utf8(data: bytes) -> Optional[str]:
-    """``data`` as UTF-8, or None; a sequence cut off at the very end (a
-    prefix read from a longer file) is dropped rather than failing."""
+def _strict_utf8(data: bytes) -> Tuple[Optional[str], List[str]]:
+    """``(text, warnings)``: ``data`` as UTF-8, or None; a sequence cut off
+    at the very end (a prefix read from a longer file, a truncated file) is
+    dropped, with a warning, rather than failing."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
-            return data[:exc.start].decode("utf-8", errors="replace")
-        return None
+            return data[:exc.start].decode("utf-8"), [
+                "incomplete UTF-8 sequence at the end dropped"]
+        return None, []
 
 
 def decode_bytes(data: bytes) -> Tuple[Optional[str], List[str]]:
@@ -121,9 +123,9 @@ def decode_bytes(data: bytes) -> Tuple[Optional[str], List[str]]:
         return _unless_binary(data.decode(codec, errors="replace")), []
     if b"\x00" in data:
         return None, []
-    text = _strict_utf8(data)
+    text, cut = _strict_utf8(data)
     if text is not None:
-        return _unless_binary(text), []
+        return _unless_binary(text), cut
     loose = data.decode("utf-8", errors="replace")
     bad = loose.count("\ufffd")
     if sum(1 for ch in loose if ch > "\x7f") > 2 * bad:
