@@ -637,7 +637,9 @@ def test_parse_timestamp(value, expected):
     assert parse_timestamp(value) == expected
 
 
-_UNRECOGNIZED = ": expected ISO 8601 / RFC 3339 such as '2019-05-15T10:00:00Z' or '2019-05-15'"
+_UNRECOGNIZED = (": expected ISO 8601 / RFC 3339 such as '2019-05-15T10:00:00Z' or '2019-05-15', RFC 2822 "
+                 "such as 'Wed, 15 May 2019 10:00:00 GMT', or a full date such as '15-05-2019 10:00', "
+                 "'05/15/2019 10:00 AM' or 'May 15, 2019'")
 
 
 @pytest.mark.parametrize("value, message", [
@@ -649,7 +651,8 @@ _UNRECOGNIZED = ": expected ISO 8601 / RFC 3339 such as '2019-05-15T10:00:00Z' o
                                   "strictly between -timedelta(hours=24) and timedelta(hours=24), "
                                   "not datetime.timedelta(days=1, seconds=3600)."),
     ("0001-01-01T00:00:00+01:00", "invalid timestamp '0001-01-01T00:00:00+01:00': date value out of range"),
-    ("15/05/2019", "unrecognized timestamp '15/05/2019'" + _UNRECOGNIZED),
+    ("15/05", "unrecognized timestamp '15/05'" + _UNRECOGNIZED),
+    ("13/14/2019", "invalid timestamp '13/14/2019': numeric date '13/14/2019': neither 13 nor 14 is a month"),
     ("\uff12\uff10\uff11\uff19-05-15", "unrecognized timestamp '\uff12\uff10\uff11\uff19-05-15'" + _UNRECOGNIZED),
     (None, "timestamp must be a string, got NoneType"),
     (1557914400, "timestamp must be a string, got int"),

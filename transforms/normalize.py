@@ -13,6 +13,7 @@ from apache_beam.metrics import Metrics
 
 from wiredesk.schemas.records import Article, Reject, WireRecord, make_reject
 from wiredesk.transforms import cleaning, typed
+from wiredesk.transforms.cleaning.timestamps import far_from_ingest, read_timestamp
 from wiredesk.transforms.identity import story_key
 
 NAMESPACE = "wiredesk.normalize"
@@ -53,13 +54,33 @@ def normalize_status(value) -> str:
     return STATUSES[key]
 
 
-def _timestamp(field: str, value):
+def _timestamp(field: str, value, notes: Optional[list] = None):
+    """``value`` in RFC 3339 UTC; what had to be guessed (an ambiguous
+    day/month order, a 2-digit year's century) is added to ``notes``."""
     if value is None or str(value).strip() == "":
         return None
     try:
-        return cleaning.parse_timestamp(str(value))
+        text, guessed = read_timestamp(str(value))
     except ValueError as exc:
         raise InvalidRecord(f"{field} {value!r} is not an RFC 3339 timestamp: {exc}") from None
+    if notes is not None:
+        notes.extend(n for n in guessed if n not in notes)
+    return text
+
+
+def _timestamps(rec: WireRecord) -> tuple:
+    """``(published_at, ingested_at, version_created, notes)``; a date
+    outside the sanity window (before 1990, more than a year after the
+    ingest time) is kept, with a "date far from ingest time" note."""
+    notes = list(rec.warnings or [])
+    published = _timestamp("published_at", rec.published_at, notes)
+    ingested = _timestamp("ingested_at", rec.ingested_at)
+    created = _timestamp("version_created", rec.version_created, notes)
+    for field, value in (("published_at", published), ("version_created", created)):
+        note = far_from_ingest(field, value, ingested)
+        if note and note not in notes:
+            notes.append(note)
+    return published, ingested, created, notes
 
 
 def to_article(rec: WireRecord) -> Article:
@@ -77,6 +98,7 @@ def to_article(rec: WireRecord) -> Article:
     text_for_hash = cleaned.body or cleaned.headline or ""
     source_id = str(rec.article_id).strip()
     source = (rec.source or "").strip() or None
+    published_at, ingested_at, version_created, warnings = _timestamps(rec)
     return Article(
         article_id=story_key(source_id, source, rec.input_name, rec.id_from_path),
         source_article_id=source_id,
@@ -91,14 +113,14 @@ def to_article(rec: WireRecord) -> Article:
         language=language,
         language_detected=detected,
         url=(rec.url or "").strip() or None,
-        published_at=_timestamp("published_at", rec.published_at),
-        ingested_at=_timestamp("ingested_at", rec.ingested_at),
+        published_at=published_at,
+        ingested_at=ingested_at,
         version=rec.version,
-        version_created=_timestamp("version_created", rec.version_created),
+        version_created=version_created,
         status=normalize_status(rec.status),
         urgency=rec.urgency,
         subjects=list(rec.subjects or []),
-        warnings=list(rec.warnings or []),
+        warnings=warnings,
         content_hash=cleaning.content_hash(text_for_hash),
         word_count=cleaning.word_count(cleaned.body or ""),
         input_format=rec.input_format,

@@ -28,7 +28,11 @@ Repairs, each named in the record's ``warnings``:
   ("body from media caption"), a placeholder caption such as "image" is
   dropped ("media caption dropped");
 * an item with neither guid/id nor link (valid RSS 2.0) gets an id derived
-  from its title, text and date ("id derived from content").
+  from its title, text and date ("id derived from content");
+* dates are read from the raw ``pubDate``/``published``/``updated`` string
+  by wiredesk's parser (never feedparser's ``*_parsed``), see
+  :func:`date_of`; an item dated years away from the feed's other items is
+  kept with "date far from the feed's other items".
 """
 from __future__ import annotations
 
@@ -37,8 +41,8 @@ import html
 import io
 import json
 import re
-import time
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from typing import Any, Iterator, Optional, Union
 
 import defusedxml
@@ -47,7 +51,7 @@ import feedparser
 
 from wiredesk.schemas.records import Reject, WireRecord
 
-from ..cleaning.timestamps import UnknownTimeZoneError, parse_timestamp
+from ..cleaning.timestamps import format_utc, read_timestamp, to_datetime
 from .common import looks_like_html, new_record, non_empty_str, read_reject
 from .detect import xml_codec
 from .plaintext import charset_label, guess_charset
@@ -159,36 +163,66 @@ def unsafe_xml_problem(data: bytes) -> Optional[str]:
     return None
 
 
-def rfc3339(parsed: Optional[time.struct_time]) -> Optional[str]:
-    """feedparser's UTC struct_time -> ``2024-03-11T09:30:00Z``."""
-    if not parsed:
-        return None
-    try:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed)
-    except (TypeError, ValueError):
-        return None
-
-
 def date_of(entry: dict, key: str) -> Optional[str]:
-    """A feed date as RFC 3339 UTC, or the raw string when unparseable.
+    """A feed date as RFC 3339 UTC, or the raw string for normalize to read.
 
-    The raw value is parsed with wiredesk's own parser first: feedparser
-    reads a zone name it does not know ("CEST", "BST", "IST") as UTC, which
-    would store a wrong time without a trace. feedparser's result is used for
-    the other date forms it understands. Keeping an unparseable string (or
-    one with an unknown zone) lets normalize reject the record with the bad
-    value in the reason. ``dict.get`` is used on purpose: feedparser's
-    ``entry.get("updated")`` silently falls back to ``published``.
+    The date is always read from the entry's raw string (``published``,
+    ``updated``), never from feedparser's ``*_parsed`` struct: feedparser
+    reads a zone name it does not know ("CEST", "BST", "IST") as UTC, and its
+    fallback handlers read "02-03-2014 00:56:28" as 2002-03-20. A date whose
+    reading involved a guess (an ambiguous day/month order, a 2-digit year),
+    one with an unknown zone and an unparseable one stay raw: normalize reads
+    them with the same parser and puts the guess in the article's warnings,
+    or rejects the record with the bad value in the reason. ``dict.get`` is
+    used on purpose: feedparser's ``entry.get("updated")`` silently falls
+    back to ``published``.
     """
     raw = non_empty_str(dict.get(entry, key))
-    if raw is not None:
-        try:
-            return parse_timestamp(raw)
-        except UnknownTimeZoneError:
-            return raw
-        except ValueError:
-            pass
-    return rfc3339(dict.get(entry, key + "_parsed")) or raw
+    if raw is None:
+        return None
+    try:
+        text, guessed = read_timestamp(raw)
+    except ValueError:
+        return raw
+    return raw if guessed else text
+
+
+#: A feed's item whose date is this far from the median of the feed's item
+#: dates, and more than ten times as far as the items typically are, is
+#: flagged ("date far from the feed's other items").
+OUTLIER_MIN = timedelta(days=365)
+OUTLIER_SPREAD = 10
+
+
+def date_outliers(dates: list) -> dict:
+    """``{index: warning}`` for the dates (datetimes or None) far from the
+    others: with at least three dated items, one more than a year from their
+    median and more than ten times the items' median distance from it."""
+    known = sorted(d for d in dates if d is not None)
+    if len(known) < 3:
+        return {}
+    median = known[len(known) // 2]
+    spread = sorted(abs(d - median) for d in known)[len(known) // 2]
+    limit = max(OUTLIER_MIN, OUTLIER_SPREAD * max(spread, timedelta(days=1)))
+    around = median.strftime("%Y-%m-%d")
+    notes = {}
+    for i, d in enumerate(dates):
+        if d is not None and abs(d - median) > limit:
+            years = max(1, round(abs(d - median).days / 365.25))
+            notes[i] = (f"date far from the feed's other items: {format_utc(d)} is {years} year"
+                        f"{'s' if years > 1 else ''} from their median {around}")
+    return notes
+
+
+def _entry_date(entry: dict):
+    for key in ("published", "updated"):
+        raw = non_empty_str(dict.get(entry, key))
+        if raw is not None:
+            try:
+                return to_datetime(read_timestamp(raw)[0])
+            except ValueError:
+                return None
+    return None
 
 
 def _text_of_caption(value: str) -> str:
@@ -326,6 +360,8 @@ def iter_feed(data: bytes, origin: str, ingested_at: Optional[str],
     if parsed.bozo:
         warnings.append(f"lenient feed parse: {parsed.get('bozo_exception')}")
     captions = media_captions(data, parsed.get("encoding"))
+    outliers = date_outliers([_entry_date(entry) for entry in entries])
     for number, entry in enumerate(entries, start=1):
+        notes = tuple(warnings) + ((outliers[number - 1],) if number - 1 in outliers else ())
         yield entry_record(entry, parsed.feed, input_format, origin,
-                           f"entry {number}", ingested_at, captions, tuple(warnings))
+                           f"entry {number}", ingested_at, captions, notes)
