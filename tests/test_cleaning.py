@@ -47,7 +47,7 @@ PROPERTY = settings(
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ("\ufb01nance \uff21\uff22\uff23 \u2460", "finance ABC 1"),  # NFKC
+        ("\ufb01nance \uff21\uff22\uff23 \u2460", "\ufb01nance \uff21\uff22\uff23 \u2460"),  # NFC: shown as sent
         ("\u2018single\u2019 \u201cdouble\u201d \u201elow\u201f", "'single' \"double\" \"low\""),
         ("5\u2032 10\u2033 \u00abguillemets\u00bb", "5' 10\" \"guillemets\""),
         ("a\u2013b\u2014c\u2212d\u2012e\u2015f\u2010g\u2011h", "a-b-c-d-e-f-g-h"),

@@ -833,7 +833,7 @@ def test_formats_constant_covers_every_record():
     for path in sorted(FIXTURES.glob("*/*")):
         if path.suffix != ".md":
             items.extend(read_fixture(str(path.relative_to(FIXTURES))))
-    assert set(FORMATS) == {"jsonl", "ninjs", "newsml", "rss", "atom", "text"}
+    assert set(FORMATS) == {"jsonl", "ninjs", "newsml", "rss", "atom", "iptc7901", "text"}
     assert {i.input_format for i in records(items)} == set(FORMATS)
     assert all(i.ingested_at == INGESTED for i in records(items))
 

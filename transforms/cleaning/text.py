@@ -2,9 +2,16 @@
 
 Everything downstream (dedup hashing, clustering, dateline/credit regexes)
 assumes text that went through :func:`normalize_text`, so this module is the
-single definition of "normalized": NFKC, ASCII quotes and dashes, no invisible
+single definition of "normalized": NFC, ASCII quotes and dashes, no invisible
 characters, single spaces within lines, paragraphs separated by exactly
 ``"\\n\\n"``.
+
+NFC, not NFKC: normalization makes text comparable but never changes what a
+reader sees in the published fields. NFKC decomposes Thai SARA AM, turns
+full-width brackets into ``<``/``>``, "\u2122" into "TM", folds ligatures and
+superscripts. The comparison form (NFKC + casefold) is applied only where text
+is compared: the tokenizer (:mod:`tokens`, hence dedup shingles and event terms)
+and :func:`content_hash`.
 """
 
 from __future__ import annotations
@@ -92,31 +99,34 @@ def _collapse_whitespace(text: str) -> str:
     return text.strip()
 
 
-def normalize_text(text: str) -> str:
-    """Return the canonical form of ``text``; idempotent and total.
-
-    Order matters for idempotence and fidelity: invisible characters are
-    removed *before* NFKC because dropping e.g. a zero-width space between "e"
-    and a combining acute accent lets them compose; folding runs both before
-    NFKC (which would split a double prime into two primes) and after it
-    (NFKC emits curly quotes/primes/dashes from compatibility characters);
-    whitespace handling is last because NFKC maps many compatibility spaces
-    (NBSP, ideographic space) to plain spaces. Nothing emitted by the last two
-    steps is changed by NFKC.
-    """
+def _normalize(text: str, form: str) -> str:
     if not text:
         return ""
     text = _CRLF.sub("\n", text)
     text = text.translate(_removal_table())
-    # Fold before NFKC too: NFKC splits U+2033 DOUBLE PRIME into two single
-    # primes, which would end up as '' instead of ".
+    # Fold before the Unicode normalization too: NFKC splits U+2033 DOUBLE
+    # PRIME into two single primes, which would end up as '' instead of ".
     text = text.translate(_FOLD_TABLE)
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize(form, text)
     text = text.translate(_FOLD_TABLE)
-    # Folding only emits ASCII, and no NFKC mapping produces a control or
-    # format character, so no further removal or NFKC pass is needed; the
-    # idempotence tests check every code point.
+    # Folding only emits ASCII, and neither NFC nor NFKC produces a control or
+    # format character, so no further removal or normalization pass is needed;
+    # the idempotence tests check every code point.
     return _collapse_whitespace(text)
+
+
+def normalize_text(text: str) -> str:
+    """Return the canonical (display) form of ``text``; idempotent and total.
+
+    NFC, so what a reader sees is unchanged (Thai vowels, "\u2122", full-width
+    brackets, ligatures and superscripts stay as sent); see the module doc.
+    Order matters for idempotence and fidelity: invisible characters are
+    removed *before* NFC because dropping e.g. a zero-width space between "e"
+    and a combining acute accent lets them compose; folding runs both before
+    and after the normalization; whitespace handling is last (NBSP and the
+    ideographic space are whitespace within a line and become plain spaces).
+    """
+    return _normalize(text, "NFC")
 
 
 def single_line(text: str) -> str:
@@ -131,10 +141,14 @@ def word_count(text: str) -> int:
 
 
 def content_hash(text: str) -> str:
-    """BLAKE2b-128 hex digest of the normalized text.
+    """BLAKE2b-128 hex digest of the text's comparison form.
 
-    Hashing the normalized form makes copies that differ only in typography,
-    whitespace or invisible characters collide, which is what exact dedup wants.
+    The hashed form is the normalized text under NFKC (what ``normalize_text``
+    produced before it kept compatibility characters), so copies that differ
+    only in typography, whitespace, invisible or compatibility characters
+    ("\ufb01nance" / "finance", full-width / ASCII digits) collide, which is what
+    exact dedup wants, and hashes are the same as before. Case is kept: a copy
+    in capitals is not an exact duplicate.
     """
-    data = normalize_text(text or "").encode("utf-8", "surrogatepass")
+    data = _normalize(text or "", "NFKC").encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=16).hexdigest()

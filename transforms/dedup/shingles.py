@@ -19,7 +19,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from wiredesk.transforms.cleaning.tokens import words
+from wiredesk.transforms.cleaning.tokens import comparison_form, words
 from wiredesk.transforms.dedup.config import DEFAULT_CONFIG, DedupConfig
 
 __all__ = ["ENCODING", "shingles", "twin_words", "shingle_hashes", "wdhash32", "hash_function"]
@@ -51,8 +51,9 @@ def shingles(text: Optional[str], k: int = 5) -> List[bytes]:
 
 
 def _token_spans(text: str):
-    """(bytes, byte array, starts, ends) of the words of ``text`` (lower-cased UTF-8)."""
-    text = text.lower()
+    """(bytes, byte array, starts, ends) of the words of ``text`` (UTF-8 of its
+    comparison form, as :func:`words` tokenizes it: NFKC, casefold)."""
+    text = comparison_form(text)
     if not text.isascii():
         text = _NON_ASCII_NON_WORD.sub(" ", text)
     raw = text.encode(*ENCODING)

@@ -9,7 +9,8 @@ and :func:`parse_payload` for messages. Contract for both:
 * ``ingested_at`` is copied to every WireRecord unchanged.
 
 Modules: ``detect`` (which reader), ``jsonlines`` (JSON containers),
-``flat`` and ``ninjs`` (JSON objects), ``newsml``, ``feeds``, ``plaintext``.
+``flat`` and ``ninjs`` (JSON objects), ``newsml``, ``feeds``, ``iptc7901``
+(IPTC 7901 / ANPA-1312 wire messages), ``plaintext``.
 """
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ from typing import Iterable, Iterator, Optional, Union
 
 from wiredesk.schemas.records import Reject, WireRecord
 
-from . import detect, feeds, jsonlines, newsml, plaintext
+from . import detect, feeds, iptc7901, jsonlines, newsml, plaintext
 from .common import path_id, read_reject
 
 __all__ = ["FORMATS", "iter_file", "parse_payload"]
 
 #: Values of ``WireRecord.input_format``.
-FORMATS = ("jsonl", "ninjs", "newsml", "rss", "atom", "text")
+FORMATS = ("jsonl", "ninjs", "newsml", "rss", "atom", "iptc7901", "text")
 
 #: Bytes read up front to detect the format. Large enough to hold the first
 #: line of typical JSON lines and an XML prolog with its root element.
@@ -122,6 +123,8 @@ def _iter_bytes(kind: str, data: bytes, origin: str, ingested_at: Optional[str],
         yield from newsml.iter_newsml(data, origin, ingested_at)
     elif kind == "json":
         yield from jsonlines.iter_json_document(data, origin, ingested_at)
+    elif kind == "iptc7901":
+        yield from iptc7901.iter_iptc7901(data, origin, ingested_at)
     elif kind == "binary":
         yield read_reject("binary file, not a news record: expected JSON, XML "
                           "or UTF-8 text", origin, "offset 0", data)

@@ -11,6 +11,7 @@ import re
 from typing import Optional
 
 from .common import strip_compression_suffix
+from .iptc7901 import looks_like_iptc7901
 from .plaintext import bom_codec, decode_text
 
 #: Container kinds, not WireRecord formats: "json" may hold ninjs or flat
@@ -86,7 +87,9 @@ def _sniff_text(prefix: bytes) -> Optional[str]:
 
 
 def sniff(prefix: bytes) -> str:
-    """"json", "xml", "text", "binary" or "empty" from the first bytes."""
+    """"json", "xml", "iptc7901", "text", "binary" or "empty" from the first bytes."""
+    if looks_like_iptc7901(prefix):
+        return "iptc7901"
     text = _sniff_text(prefix)
     if text is None:
         return "binary"
@@ -114,8 +117,12 @@ def xml_kind(prefix: bytes) -> str:
 
 
 def detect(path: str, prefix: bytes) -> str:
-    """The container kind of a file: extension, else sniffed content."""
+    """The container kind of a file: extension, else sniffed content. A file
+    that starts with SOH is an IPTC 7901 / ANPA-1312 wire file whatever its
+    name (agencies' ".txt"), never plain text with the header as headline."""
     kind = from_extension(path)
+    if kind in (None, "text") and looks_like_iptc7901(prefix):
+        return "iptc7901"
     if kind:
         return kind
     return sniff(prefix)
