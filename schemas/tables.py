@@ -81,7 +81,8 @@ ARTICLES = schema("articles", [
           "a plain id qualified by its source (`Feed A/1234`) or input file (`wire/feed.jsonl#1234`). Every "
           "column that points at a story holds this key.", nullable=False),
     field("source", pa.string(), "The outlet or agency that sent the story, as the record names it."),
-    field("headline", pa.string(), "Normalized headline (NFKC, HTML removed, whitespace, quotes and dashes folded)."),
+    field("headline", pa.string(), "Normalized headline (NFC, HTML removed, whitespace, quotes and dashes "
+          "folded; compatibility characters such as full-width forms and \u2122 kept as sent)."),
     field("headline_original", pa.string(), "The headline as published."),
     field("body", pa.string(),
           "Normalized body text: dateline, agency credits and web boilerplate moved out or removed.",

@@ -319,6 +319,10 @@ def test_decode_bytes(data, text, warnings):
 
 
 def test_binary_text_file_is_still_rejected():
-    reject = only(read_bytes("junk.txt", bytes(range(1, 32)) * 40))
+    reject = only(read_bytes("junk.txt", bytes(range(14, 32)) * 40))
     assert isinstance(reject, Reject)
     assert reject.reason == "binary file, not a news record: expected UTF-8 text"
+    # Control bytes that start with SOH are taken for an IPTC 7901 transmission, and said to be none.
+    reject = only(read_bytes("junk.txt", bytes(range(1, 32)) * 40))
+    assert reject.reason == ("binary file, not an IPTC 7901 message: expected text between SOH/STX/ETX "
+                             "control characters")

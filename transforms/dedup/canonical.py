@@ -8,6 +8,7 @@ smallest ``article_id``.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from wiredesk.transforms.cleaning.timestamps import epoch_micros
@@ -49,8 +50,9 @@ def rank_key(article, config: DedupConfig = DEFAULT_CONFIG) -> Rank:
 
 
 def body_key(body: str) -> str:
-    """Exact-path key of a shingled body: BLAKE2b of the normalized body."""
-    return "b:" + hashlib.blake2b(body.encode(*ENCODING), digest_size=16).hexdigest()
+    """Exact-path key of a shingled body: BLAKE2b of the normalized body in NFKC (as ``content_hash``), so
+    copies that differ only in compatibility characters (ligatures, full-width forms) stay exact copies."""
+    return "b:" + hashlib.blake2b(unicodedata.normalize("NFKC", body).encode(*ENCODING), digest_size=16).hexdigest()
 
 
 def exact_key(article, config: DedupConfig = DEFAULT_CONFIG, tokens: Optional[List[str]] = None) -> str:
