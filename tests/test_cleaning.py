@@ -694,3 +694,19 @@ def test_parse_timestamp_round_trips(moment, sep):
     assert parse_timestamp(out) == out
     assert datetime.fromisoformat(out.replace("Z", "+00:00")) == moment
     assert unicodedata.is_normalized("NFC", out) and out.endswith("Z")
+
+
+@pytest.mark.parametrize("body, dateline, credit", [
+    ("Erfurt (dpa/th) - Auf glatten Straßen gab es am Morgen mehrere Unfälle.", "Erfurt", "dpa/th"),
+    ("Berlin (AFP/dpa) - Der Bundestag hat am Freitag das Gesetz beschlossen.", "Berlin", "AFP/dpa"),
+])
+def test_regional_desk_and_joint_agency_credits_leave_the_body(body, dateline, credit):
+    cleaned = clean_article("Headline", body, "text")
+    assert (cleaned.dateline, cleaned.credit) == (dateline, credit)
+    assert cleaned.body == body.split(" - ", 1)[1]
+
+
+def test_slash_credit_needs_an_agency_first():
+    from wiredesk.transforms.cleaning.agencies import is_agency
+    assert is_agency("dpa/lni") and not is_agency("Tom/Jerry") and not is_agency("dpa/")
+    assert not is_agency("dpa/thueringen")

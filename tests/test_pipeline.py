@@ -50,3 +50,31 @@ def test_reader_warnings_reach_the_article():
                      warnings=["caption dropped: media:description"])
     assert to_article(rec).warnings == ["caption dropped: media:description"]
     assert to_article(rec._replace(warnings=[])).warnings == []
+
+
+def test_warning_kinds_name_their_counters():
+    from wiredesk.transforms.normalize import warning_kind
+    assert warning_kind("charset guessed: windows-1252") == "charset_guessed"
+    assert warning_kind("lenient feed parse: <unknown>:3:4: undefined entity") == "lenient_feed_parse"
+    assert warning_kind("ambiguous date 02-03-2014 read day-first as 2014-03-02") == "ambiguous_date"
+    assert warning_kind("media caption dropped: 'image' is not story text") == "media_caption_dropped"
+    assert warning_kind("") == "other"
+
+
+def test_normalize_counts_each_warning_kind():
+    from apache_beam.metrics.metric import MetricsFilter
+
+    from wiredesk.transforms.formats.common import new_record
+    from wiredesk.transforms.normalize import Normalize
+    recs = [new_record(article_id=str(i), input_format="rss", origin="f.xml", position=f"entry {i}",
+                       ingested_at=None, raw="", source="Feed", headline="Bridge closes", body="The bridge closed.",
+                       warnings=w) for i, w in enumerate([["charset guessed: koi8-r"],
+                                                          ["charset guessed: cp1255", "caption dropped: x"], []])]
+    p = TestPipeline()
+    _ = p | beam.Create(recs) | Normalize(4096)
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(MetricsFilter().with_namespace("wiredesk.normalize"))["counters"]
+                if c.key.metric.name.startswith("warning_")}
+    assert counters == {"warning_charset_guessed": 2, "warning_caption_dropped": 1}

@@ -131,6 +131,23 @@ def to_article(rec: WireRecord) -> Article:
     )
 
 
+#: Distinct warning counters a worker creates before it counts the rest as "other".
+MAX_WARNING_KINDS = 40
+
+
+def warning_kind(warning: str) -> str:
+    """A warning's kind for its counter: its leading words, before a ":" or a word holding a value (a digit or
+    a quote), at most four, in snake case ("charset guessed: windows-1252" -> "charset_guessed",
+    "ambiguous date 02-03-2014 read day-first ..." -> "ambiguous_date")."""
+    head = []
+    for word in warning.split(":", 1)[0].split()[:4]:
+        if any(c.isdigit() for c in word) or word[0] in "'\"<(":
+            break
+        head.append(word)
+    kind = "_".join("".join(c if c.isalnum() else " " for c in " ".join(head).lower()).split())
+    return kind[:40] or "other"
+
+
 class NormalizeFn(beam.DoFn):
     def __init__(self, raw_max_chars: int):
         self.raw_max_chars = raw_max_chars
@@ -141,6 +158,16 @@ class NormalizeFn(beam.DoFn):
         self.rejected = Metrics.counter(NAMESPACE, "rejected")
         #: Articles whose language was detected because the source gave none.
         self.detected = Metrics.counter(NAMESPACE, "language_detected")
+        #: Articles carrying each kind of warning (what was repaired or guessed), as
+        #: ``warning_<kind>``; created on first use, at most MAX_WARNING_KINDS of them.
+        self.warned = {}
+
+    def _warning_counter(self, warning: str):
+        kind = warning_kind(warning)
+        if kind not in self.warned:
+            name = kind if len(self.warned) < MAX_WARNING_KINDS else "other"
+            self.warned[kind] = self.warned.get(name) or Metrics.counter(NAMESPACE, f"warning_{name}")
+        return self.warned[kind]
 
     def process(self, rec: WireRecord):
         try:
@@ -155,6 +182,8 @@ class NormalizeFn(beam.DoFn):
         self.normalized.inc()
         if article.language_detected:
             self.detected.inc()
+        for kind in sorted({warning_kind(w) for w in article.warnings}):
+            self._warning_counter(kind).inc()
         yield article
 
 

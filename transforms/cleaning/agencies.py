@@ -32,8 +32,16 @@ KNOWN_AGENCIES = frozenset(
 
 
 def is_agency(name: str) -> bool:
-    """True for a known agency name or a plausible agency acronym (2-6 caps)."""
+    """True for a known agency name or a plausible agency acronym (2-6 caps).
+
+    A credit of several agencies ("AFP/dpa") or an agency and its regional desk
+    ("dpa/th", "dpa/lni": up to four letters after the slash) counts too.
+    """
     name = name.strip().rstrip(".")
+    if "/" in name:
+        first, *rest = (part.strip() for part in name.split("/"))
+        return bool(first) and is_agency(first) and all(
+            is_agency(part) or (1 <= len(part) <= 4 and part.isalpha()) for part in rest)
     if name.lower() in KNOWN_AGENCIES:
         return True
     letters = name.replace("&", "").replace("-", "")
