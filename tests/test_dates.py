@@ -80,6 +80,15 @@ def test_day_first_feed_is_read_day_first_not_twelve_years_off():
 # ------------------------------------------------------- the day/month rule
 
 
+def assert_read_as(pub_date, published, warnings):
+    """An RSS item dated ``pub_date`` becomes an article published at ``published``, in that day's
+    partition, with exactly ``warnings``."""
+    a = article(rss(pub_date))
+    assert a.published_at == published
+    assert partition_of(a) == published[:10]
+    assert a.warnings == warnings
+
+
 @pytest.mark.parametrize("pub_date, published, warnings", [
     # US form: "/" is month/day/year
     ("03/02/2014 12:56 PM", "2014-03-02T12:56:00Z", ["ambiguous date 03/02/2014 read month-first as 2014-03-02"]),
@@ -103,10 +112,7 @@ def test_day_first_feed_is_read_day_first_not_twelve_years_off():
     ("March 2, 2014 10:00 AM EST", "2014-03-02T15:00:00Z", []),
 ])
 def test_non_rfc_dates_by_the_rule(pub_date, published, warnings):
-    a = article(rss(pub_date))
-    assert a.published_at == published
-    assert partition_of(a) == published[:10]
-    assert a.warnings == warnings
+    assert_read_as(pub_date, published, warnings)
 
 
 @pytest.mark.parametrize("pub_date, published, warnings", [
@@ -119,10 +125,7 @@ def test_non_rfc_dates_by_the_rule(pub_date, published, warnings):
     ("Sun, 02 Mar 14 00:56:28 GMT", "2014-03-02T00:56:28Z", []),
 ])
 def test_two_digit_year(pub_date, published, warnings):
-    a = article(rss(pub_date))
-    assert a.published_at == published
-    assert partition_of(a) == published[:10]
-    assert a.warnings == warnings
+    assert_read_as(pub_date, published, warnings)
 
 
 @pytest.mark.parametrize("pub_date, published", [

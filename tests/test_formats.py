@@ -8,35 +8,15 @@ import json
 import random
 import time
 import zlib
-from pathlib import Path
 
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reader_helpers import FIXTURES, INGESTED, only, read_bytes, read_fixture
 
 from wiredesk.schemas.records import RAW_MAX_CHARS, Reject, WireRecord
 from wiredesk.transforms.formats import FORMATS, detect, flat, iter_file, jsonlines, ninjs, parse_payload
-
-FIXTURES = Path(__file__).parent / "fixtures"
-INGESTED = "2024-03-11T18:00:00Z"
-
-
-# ---------------------------------------------------------------- helpers
-
-def read_fixture(relative: str):
-    path = FIXTURES / relative
-    with open(path, "rb") as fh:
-        return list(iter_file(str(path), fh, INGESTED))
-
-
-def read_bytes(name: str, data: bytes, ingested_at=INGESTED):
-    return list(iter_file(name, io.BytesIO(data), ingested_at))
-
-
-def only(items):
-    assert len(items) == 1, items
-    return items[0]
 
 
 def records(items):

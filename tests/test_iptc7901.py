@@ -2,25 +2,18 @@
 by their control characters, header fields parsed, never read as prose."""
 from __future__ import annotations
 
-import io
-from pathlib import Path
+import reader_helpers
+from reader_helpers import INGESTED, read_bytes, read_fixture
 
 from wiredesk.schemas.records import Reject, WireRecord
-from wiredesk.transforms.formats import detect, iter_file, parse_payload
+from wiredesk.transforms.formats import detect, parse_payload
 from wiredesk.transforms.formats.iptc7901 import looks_like_iptc7901
 
-FIXTURES = Path(__file__).parent / "fixtures" / "iptc7901"
-INGESTED = "2024-03-11T18:00:00Z"
+FIXTURES = reader_helpers.FIXTURES / "iptc7901"
 
 
 def read(name: str):
-    path = FIXTURES / name
-    with open(path, "rb") as fh:
-        return list(iter_file(str(path), fh, INGESTED))
-
-
-def read_bytes(name: str, data: bytes):
-    return list(iter_file(name, io.BytesIO(data), INGESTED))
+    return read_fixture(f"iptc7901/{name}")
 
 
 def test_iptc7901_file_with_two_messages_gives_two_records():

@@ -6,33 +6,19 @@ envelope and dpa's NewsML-G2 XHTML; each test pins the mapped fields.
 """
 from __future__ import annotations
 
-import io
+import functools
 import json
-from pathlib import Path
 
 import pytest
+import reader_helpers
+from reader_helpers import FIXTURES, only
 
 from wiredesk.schemas.records import Reject, WireRecord
 from wiredesk.transforms.cleaning import clean_article, clean_line
-from wiredesk.transforms.formats import iter_file
 
-FIXTURES = Path(__file__).parent / "fixtures"
 INGESTED = "2024-03-14T12:00:00Z"
-
-
-def read_fixture(relative: str):
-    path = FIXTURES / relative
-    with open(path, "rb") as fh:
-        return list(iter_file(str(path), fh, INGESTED))
-
-
-def read_bytes(name: str, data: bytes):
-    return list(iter_file(name, io.BytesIO(data), INGESTED))
-
-
-def only(items):
-    assert len(items) == 1, items
-    return items[0]
+read_fixture = functools.partial(reader_helpers.read_fixture, ingested_at=INGESTED)
+read_bytes = functools.partial(reader_helpers.read_bytes, ingested_at=INGESTED)
 
 
 def fields(record: WireRecord, *names: str):

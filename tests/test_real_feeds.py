@@ -15,28 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-from pathlib import Path
 
 import pytest
+from reader_helpers import FIXTURES, only, read_bytes
+from reader_helpers import read_fixture as read
 
 from wiredesk.schemas.records import Reject, WireRecord
 from wiredesk.transforms.cleaning import strip_boilerplate
-from wiredesk.transforms.formats import detect, iter_file
+from wiredesk.transforms.formats import detect
 from wiredesk.transforms.formats.plaintext import decode_bytes
 from wiredesk.transforms.normalize import to_article
-
-FIXTURES = Path(__file__).parent / "fixtures"
-INGESTED = "2024-03-11T18:00:00Z"
-
-
-def read(relative: str):
-    path = FIXTURES / relative
-    with open(path, "rb") as fh:
-        return list(iter_file(str(path), fh, INGESTED))
-
-
-def read_bytes(name: str, data: bytes):
-    return list(iter_file(name, io.BytesIO(data), INGESTED))
 
 
 def article(record: WireRecord, input_name: str = "feed.rss"):
@@ -108,9 +96,6 @@ def test_video_feed_description_in_media_group_is_the_body():
 
 # ---------------------------------------------------------------- 2. lenient parsing
 
-def only(items):
-    assert len(items) == 1, items
-    return items[0]
 
 
 def test_undefined_entity_keeps_the_entries_with_a_warning():

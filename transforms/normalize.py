@@ -162,11 +162,12 @@ class NormalizeFn(beam.DoFn):
         #: ``warning_<kind>``; created on first use, at most MAX_WARNING_KINDS of them.
         self.warned = {}
 
-    def _warning_counter(self, warning: str):
-        kind = warning_kind(warning)
+    def _warning_counter(self, kind: str):
+        """The counter of a warning kind; past MAX_WARNING_KINDS kinds, the "other" counter."""
         if kind not in self.warned:
-            name = kind if len(self.warned) < MAX_WARNING_KINDS else "other"
-            self.warned[kind] = self.warned.get(name) or Metrics.counter(NAMESPACE, f"warning_{name}")
+            if len(self.warned) >= MAX_WARNING_KINDS:
+                return self.warned.setdefault("other", Metrics.counter(NAMESPACE, "warning_other"))
+            self.warned[kind] = Metrics.counter(NAMESPACE, f"warning_{kind}")
         return self.warned[kind]
 
     def process(self, rec: WireRecord):

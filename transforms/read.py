@@ -45,6 +45,16 @@ def is_document(path: str) -> bool:
     return stem.upper() in DOCUMENT_NAMES or name.lower().endswith(".md")
 
 
+def _folder_of(path: str) -> str:
+    """The folder part of ``path``, with its trailing "/" ("a/b/c.txt" -> "a/b/"; "c.txt" -> "")."""
+    return path[: path.rfind("/") + 1]
+
+
+def glob_folder(pattern: str) -> str:
+    """The folder of a glob's fixed part ("archive/*/001.txt" -> "archive/")."""
+    return _folder_of(pattern[: min(pattern.index(c) for c in GLOB_CHARS if c in pattern)])
+
+
 def _keep(m, root: str) -> bool:
     return not is_hidden_below(m.path, root) and not is_document(m.path)
 
@@ -56,8 +66,7 @@ def expand_path(path: str):
     directory is matched as itself.
     """
     if is_glob(path):
-        root = path[: min(path.index(c) for c in GLOB_CHARS if c in path)]
-        root = root[: root.rfind("/") + 1] if "/" in root else ""
+        root = glob_folder(path)
         found = FileSystems.match([path])[0].metadata_list
         return sorted((m for m in found if _keep(m, root)), key=lambda m: m.path)
     root = path.rstrip("/")
@@ -79,11 +88,7 @@ def _clean(path: str) -> str:
 def _container(path: str) -> str:
     """The directory that holds everything PATH names: a glob's fixed folder, else PATH's parent."""
     path = _clean(path)
-    if is_glob(path):
-        path = path[: min(path.index(c) for c in GLOB_CHARS if c in path)]
-        return path[: path.rfind("/") + 1]
-    path = path.rstrip("/")
-    return path[: path.rfind("/") + 1]
+    return glob_folder(path) if is_glob(path) else _folder_of(path.rstrip("/"))
 
 
 def name_root(paths) -> str:
@@ -98,7 +103,7 @@ def name_root(paths) -> str:
     if not containers:
         return ""
     common = posixpath.commonprefix(containers)
-    return common[: common.rfind("/") + 1]
+    return _folder_of(common)
 
 
 def input_name(file_path: str, root: str) -> str:

@@ -36,6 +36,10 @@ class ParquetSink(fileio.FileSink):
         self._writer: Optional[pq.ParquetWriter] = None
         self._records: List = []
 
+    def for_destination(self, destination) -> ParquetSink:
+        """``sink`` argument of ``WriteToFiles`` (called once per file): a new sink with these settings."""
+        return ParquetSink(self.schema, self.key, self.row_group_rows, self.row_group_bytes)
+
     def open(self, fh):
         self._writer = pq.ParquetWriter(fh, self.schema, compression=COMPRESSION)
         self._records = []
@@ -58,17 +62,3 @@ class ParquetSink(fileio.FileSink):
     def _write_row_group(self, rows):
         if rows:
             self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
-
-
-class SinkFor:
-    """``sink`` argument of ``WriteToFiles``: a new ParquetSink of one schema per file."""
-
-    def __init__(self, schema: pa.Schema, key: Callable, row_group_rows: int = ROW_GROUP_ROWS,
-                 row_group_bytes: int = ROW_GROUP_BYTES):
-        self.schema = schema
-        self.key = key
-        self.row_group_rows = row_group_rows
-        self.row_group_bytes = row_group_bytes
-
-    def __call__(self, destination) -> ParquetSink:
-        return ParquetSink(self.schema, self.key, self.row_group_rows, self.row_group_bytes)

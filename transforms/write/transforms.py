@@ -25,7 +25,7 @@ from apache_beam.transforms.window import GlobalWindow
 
 from wiredesk.schemas import tables
 from wiredesk.transforms.write.rows import partition_of, row_bytes
-from wiredesk.transforms.write.sink import ROW_GROUP_BYTES, ROW_GROUP_ROWS, SinkFor
+from wiredesk.transforms.write.sink import ROW_GROUP_BYTES, ROW_GROUP_ROWS, ParquetSink
 
 NAMESPACE = "wiredesk.write"
 #: Default target size of one Parquet file's rows (uncompressed estimate), as Spark and DuckDB users expect.
@@ -38,6 +38,11 @@ UNPARTITIONED = ""
 def shard_count(partition_bytes: int, target_file_bytes: int) -> int:
     """Files for a partition of ``partition_bytes``: enough for ``target_file_bytes`` each, at least one."""
     return max(1, math.ceil(partition_bytes / max(1, target_file_bytes)))
+
+
+def partition_key(partition: Optional[str]) -> str:
+    """The key a partition is sized under: its ``dt`` value, or "" for an unpartitioned table (None)."""
+    return UNPARTITIONED if partition is None else partition
 
 
 def stable_shard(key: str, shards: int) -> int:
@@ -99,7 +104,7 @@ class DestineFn(beam.DoFn):
 
     def process(self, record, shard_counts: Dict[str, int]):
         partition = partition_of(record)
-        shards = shard_counts.get(UNPARTITIONED if partition is None else partition, 1)
+        shards = shard_counts.get(partition_key(partition), 1)
         self.rows.inc()
         yield file_destination(partition, stable_shard(self.key(record), shards), shards), record
 
@@ -134,8 +139,7 @@ class WriteTable(beam.PTransform):
         table_dir = FileSystems.join(self.base, self.table)
         shard_counts = (
             records
-            | "SizeRows" >> beam.Map(lambda r: (UNPARTITIONED if partition_of(r) is None else partition_of(r),
-                                                row_bytes(r)))
+            | "SizeRows" >> beam.Map(lambda r: (partition_key(partition_of(r)), row_bytes(r)))
             | "SizePartitions" >> beam.CombinePerKey(sum)
             | "ShardsPerPartition" >> beam.MapTuple(lambda partition, size: (partition, shard_count(size, target)))
         )
@@ -147,7 +151,8 @@ class WriteTable(beam.PTransform):
                 destination=lambda element: element[0],
                 file_naming=FinalName(table_dir),
                 temp_directory=StaticValueProvider(str, FileSystems.join(self.base, TEMPORARY, self.table)),
-                sink=SinkFor(tables.TABLES[self.table], self.key, self.row_group_rows, self.row_group_bytes),
+                sink=ParquetSink(tables.TABLES[self.table], self.key, self.row_group_rows,
+                                 self.row_group_bytes).for_destination,
                 shards=1,
                 # Every record goes through the sharded path: one file per destination, no writer per bundle.
                 max_writers_per_bundle=0)
