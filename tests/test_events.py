@@ -47,10 +47,6 @@ def story_articles():
     return rows
 
 
-def events_of(pcoll, label):
-    return pcoll | label >> beam.Map(lambda a: (a.article_id, a.event_id))
-
-
 def test_stories_become_events_and_copies_inherit():
     rows = story_articles()
     copy = rows[0]._replace(article_id="quake-copy", source="Partner", duplicate_of="quake-0")
