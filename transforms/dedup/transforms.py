@@ -32,6 +32,7 @@ from wiredesk.transforms.dedup.records import (
 )
 from wiredesk.transforms.dedup.signatures import unpack_u32
 from wiredesk.transforms.dedup.verify import verify
+from wiredesk.transforms.join import JoinByKey
 
 __all__ = ["NAMESPACE", "NearDuplicates", "ComputeFeatures", "ResolveExact", "BandKeysFn",
            "BucketPairsFn", "VerifyFn", "ResolveGroupsFn", "AttachFn"]
@@ -225,11 +226,11 @@ class NearDuplicates(beam.PTransform):
             lambda f: (f.article_id, f)).with_output_types(KV[str, Features])
         better_by_worse = (
             {"features": by_id, "worse_ids": pairs}
-            | "JoinBetter" >> beam.CoGroupByKey()
+            | "JoinBetter" >> JoinByKey()
             | "FanOutToWorse" >> beam.FlatMap(_fan_out_to_worse).with_output_types(KV[str, Features]))
         edges = (
             {"features": by_id, "better_features": better_by_worse}
-            | "JoinWorse" >> beam.CoGroupByKey()
+            | "JoinWorse" >> JoinByKey()
             | "Verify" >> beam.ParDo(VerifyFn(cfg)).with_output_types(Edge))
         near = (
             edges
@@ -238,13 +239,13 @@ class NearDuplicates(beam.PTransform):
             | "ResolveGroups" >> beam.ParDo(ResolveGroupsFn()).with_output_types(KV[str, Assignment]))
         assignments = (
             {"exact_copies": exact_copies, "near_canonical": near}
-            | "JoinExactNear" >> beam.CoGroupByKey()
+            | "JoinExactNear" >> JoinByKey()
             | "ComposeExact" >> beam.FlatMap(_compose).with_output_types(KV[str, Assignment]))
         out = (
             {"article": articles | "ArticleById" >> beam.Map(
                 lambda a: (a.article_id, a)).with_output_types(KV[str, Article]),
              "assignment": assignments}
-            | "JoinArticles" >> beam.CoGroupByKey()
+            | "JoinArticles" >> JoinByKey()
             | "Attach" >> beam.ParDo(AttachFn()).with_output_types(Article).with_outputs(
                 AttachFn.DUPLICATES, main="articles"))
         return {"articles": typed(out.articles, Article),
