@@ -31,6 +31,11 @@ class WiredeskOptions(PipelineOptions):
             help="Output directory: articles/, rejects/, superseded/, duplicates/ (Hive-partitioned Parquet) and "
                  "_manifest.json. Default: ./output")
         parser.add_argument(
+            "--table_root", default=None,
+            help="One output root for many runs, kept as Apache Iceberg tables (an embedded SQLite catalog inside "
+                 "it): each run is committed as one snapshot per table, all tables at once; the same input run "
+                 "again replaces its rows. A local directory. Without it: --output's plain Parquet layout.")
+        parser.add_argument(
             "--raw_max_chars", type=int, default=RAW_MAX_CHARS,
             help="Longest raw input kept on a reject, in characters.")
         parser.add_argument(

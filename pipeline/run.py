@@ -254,10 +254,18 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
         raise InputError(str(exc)) from exc
     options = PipelineOptions(use_all_cores(argv or [], paths))
     wd = options.view_as(WiredeskOptions)
-    check_output(wd.output)
+    if not wd.table_root:
+        check_output(wd.output)
     started = _dt.datetime.now(_dt.timezone.utc)
     run_id = wd.run_id or make_run_id(paths, started)
-    staging = staging_dir(wd.output, run_id)
+    if wd.table_root:
+        from wiredesk.pipeline import table_root
+        try:
+            staging = table_root.staging_dir(wd.table_root, run_id)
+        except table_root.TableRootError as exc:
+            raise InputError(str(exc)) from exc
+    else:
+        staging = staging_dir(wd.output, run_id)
 
     p = beam.Pipeline(options=options)
     outputs = build_pipeline(p, options, output_dir=staging)
@@ -290,5 +298,9 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     manifest = make_manifest(run_id, options, paths, counts, started, finished, files)
     with FileSystems.create(FileSystems.join(staging, "_manifest.json")) as fh:
         fh.write(json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8"))
-    commit(staging, wd.output, run_id)
-    return RunResult(run_id=run_id, output=wd.output, manifest=manifest, metrics=wiredesk_metrics(result))
+    if wd.table_root:  # the verified files are committed in place, as one snapshot per table
+        table_root.commit_run(wd.table_root, staging, files, manifest)
+    else:
+        commit(staging, wd.output, run_id)
+    return RunResult(run_id=run_id, output=wd.table_root or wd.output, manifest=manifest,
+                     metrics=wiredesk_metrics(result))
