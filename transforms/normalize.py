@@ -12,9 +12,10 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from wiredesk.schemas.records import Article, Reject, WireRecord, make_reject
-from wiredesk.transforms import cleaning, typed
+from wiredesk.transforms import cleaning
 from wiredesk.transforms.cleaning.timestamps import far_from_ingest, read_timestamp
 from wiredesk.transforms.identity import story_key
+from wiredesk.transforms.outputs import ParDoOutputs
 
 NAMESPACE = "wiredesk.normalize"
 REJECTS = "rejects"
@@ -199,7 +200,6 @@ class Normalize(beam.PTransform):
         # A file is read by one worker; spreading its records before the
         # cleaning (the costly part) lets every worker share it.
         records = records | "Spread" >> beam.Reshuffle()
-        out = records | "CleanAndValidate" >> beam.ParDo(
-            NormalizeFn(self.raw_max_chars)).with_outputs(REJECTS, main="articles")
-        return {"articles": typed(out.articles, Article),
-                "rejects": typed(out[REJECTS], Reject)}
+        out = records | "CleanAndValidate" >> ParDoOutputs(
+            NormalizeFn(self.raw_max_chars), {"articles": Article, REJECTS: Reject})
+        return {"articles": out["articles"], "rejects": out[REJECTS]}

@@ -18,7 +18,8 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from wiredesk.schemas.records import RAW_MAX_CHARS, InputFile, Reject, WireRecord, make_reject
-from wiredesk.transforms import formats, typed
+from wiredesk.transforms import formats
+from wiredesk.transforms.outputs import ParDoOutputs
 
 NAMESPACE = "wiredesk.read"
 REJECTS = "rejects"
@@ -200,8 +201,6 @@ class ReadWire(beam.PTransform):
             | "Paths" >> beam.Create(self.paths)
             | "ExpandPaths" >> beam.ParDo(ExpandPathsFn(name_root(self.paths))).with_output_types(InputFile)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "ParseFiles" >> beam.ParDo(ParseFileFn(self.raw_max_chars)).with_outputs(REJECTS, main="records")
+            | "ParseFiles" >> ParDoOutputs(ParseFileFn(self.raw_max_chars), {"records": WireRecord, REJECTS: Reject})
         )
-        records = typed(parsed.records, WireRecord)
-        rejects = typed(parsed[REJECTS], Reject)
-        return {"records": records, "rejects": rejects}
+        return {"records": parsed["records"], "rejects": parsed[REJECTS]}

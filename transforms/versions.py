@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from wiredesk.schemas.records import Article, Superseded
-from wiredesk.transforms import typed
+from wiredesk.transforms.outputs import ParDoOutputs
 
 NAMESPACE = "wiredesk.versions"
 SUPERSEDED = "superseded"
@@ -84,7 +84,6 @@ class ResolveVersions(beam.PTransform):
             | "KeyByStory" >> beam.Map(lambda a: (a.article_id, a)).with_output_types(
                 beam.typehints.Tuple[str, Article])
             | "GroupVersions" >> beam.GroupByKey()
-            | "PickCurrent" >> beam.ParDo(ResolveFn()).with_outputs(SUPERSEDED, main="articles")
+            | "PickCurrent" >> ParDoOutputs(ResolveFn(), {"articles": Article, SUPERSEDED: Superseded})
         )
-        return {"articles": typed(out.articles, Article),
-                "superseded": typed(out[SUPERSEDED], Superseded)}
+        return {"articles": out["articles"], "superseded": out[SUPERSEDED]}

@@ -14,7 +14,6 @@ from apache_beam.metrics import Metrics
 from apache_beam.typehints import KV
 
 from wiredesk.schemas.records import Article, Duplicate
-from wiredesk.transforms import typed
 from wiredesk.transforms.dedup.canonical import resolve_groups
 from wiredesk.transforms.dedup.config import DEFAULT_CONFIG, DedupConfig
 from wiredesk.transforms.dedup.features import article_features
@@ -33,6 +32,7 @@ from wiredesk.transforms.dedup.records import (
 from wiredesk.transforms.dedup.signatures import unpack_u32
 from wiredesk.transforms.dedup.verify import verify
 from wiredesk.transforms.join import JoinByKey
+from wiredesk.transforms.outputs import ParDoOutputs
 
 __all__ = ["NAMESPACE", "NearDuplicates", "ComputeFeatures", "ResolveExact", "BandKeysFn",
            "BucketPairsFn", "VerifyFn", "ResolveGroupsFn", "AttachFn"]
@@ -210,10 +210,10 @@ class NearDuplicates(beam.PTransform):
             articles
             | "Features" >> beam.ParDo(ComputeFeatures(cfg)).with_output_types(KV[str, ExactMember])
             | "GroupExact" >> beam.GroupByKey()
-            | "ResolveExact" >> beam.ParDo(ResolveExact()).with_output_types(Features).with_outputs(
-                ResolveExact.COPIES, main="canonicals"))
-        canonicals = typed(exact.canonicals, Features)
-        exact_copies = typed(exact[ResolveExact.COPIES], KV[str, str])
+            | "ResolveExact" >> ParDoOutputs(ResolveExact(), {"canonicals": Features,
+                                                             ResolveExact.COPIES: KV[str, str]}))
+        canonicals = exact["canonicals"]
+        exact_copies = exact[ResolveExact.COPIES]
         pairs = (
             canonicals
             | "BandKeys" >> beam.ParDo(BandKeysFn(cfg)).with_output_types(KV[bytes, BucketMember])
@@ -246,7 +246,5 @@ class NearDuplicates(beam.PTransform):
                 lambda a: (a.article_id, a)).with_output_types(KV[str, Article]),
              "assignment": assignments}
             | "JoinArticles" >> JoinByKey()
-            | "Attach" >> beam.ParDo(AttachFn()).with_output_types(Article).with_outputs(
-                AttachFn.DUPLICATES, main="articles"))
-        return {"articles": typed(out.articles, Article),
-                "duplicates": typed(out[AttachFn.DUPLICATES], Duplicate)}
+            | "Attach" >> ParDoOutputs(AttachFn(), {"articles": Article, AttachFn.DUPLICATES: Duplicate}))
+        return {"articles": out["articles"], "duplicates": out[AttachFn.DUPLICATES]}
