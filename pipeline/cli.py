@@ -3,6 +3,7 @@
     wiredesk run [--input PATH ...] [--output DIR] [--quiet | --verbose] [--progress_interval S] [any Beam option]
     wiredesk evaluate --gold GOLD.jsonl [--output DIR]
     wiredesk report OUTPUT_DIR [--html FILE]
+    wiredesk compact TABLE_ROOT [--expire_older_than_hours H] [--orphan_older_than_hours H]
 """
 from __future__ import annotations
 
@@ -80,6 +81,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rep = sub.add_parser("report", help="write one self-contained HTML page of a run's events, stories and rejects")
     rep.add_argument("output_dir", metavar="OUTPUT_DIR", help="the run's output directory")
     rep.add_argument("--html", metavar="FILE", help="where to write the page (default OUTPUT_DIR/report.html)")
+    com = sub.add_parser("compact", help="compact a --table_root's tables, expire old snapshots, remove "
+                         "unreferenced files (through pyiceberg)")
+    com.add_argument("table_root", metavar="TABLE_ROOT", help="the table root (`wiredesk run --table_root`)")
+    com.add_argument("--expire_older_than_hours", type=float, default=7 * 24,
+                     help="expire snapshots older than this (default 168: a week of time travel); the current "
+                          "snapshot is always kept")
+    com.add_argument("--orphan_older_than_hours", type=float, default=24,
+                     help="delete files no snapshot references once older than this (default 24), so a run "
+                          "still writing is never touched")
     if not argv or argv[0] in ("-h", "--help", "--version"):
         parser.parse_args(argv)
     command, rest = argv[0], argv[1:]
@@ -125,6 +135,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command == "report":
         return report(args.output_dir, args.html)
+    if args.command == "compact":
+        from wiredesk.pipeline.compact import compact, format_compact
+        from wiredesk.pipeline.table_root import TableRootError
+        try:
+            summary = compact(args.table_root, args.expire_older_than_hours, args.orphan_older_than_hours)
+        except TableRootError as exc:
+            print(f"wiredesk: {exc}", file=sys.stderr)
+            return 2
+        print(format_compact(args.table_root, summary))
+        return 0
     return 2
 
 

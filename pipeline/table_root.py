@@ -131,6 +131,8 @@ def _root_catalog_class():
                 raise RuntimeError(f"{name} committed twice in one commit")
             current = self.load_table(name)
             staged = self._update_and_stage_table(current, name, requirements, updates)
+            if staged.metadata == current.metadata:
+                return CommitTableResponse(metadata=current.metadata, metadata_location=current.metadata_location)
             self._write_metadata(metadata=staged.metadata, io=staged.io, metadata_path=staged.metadata_location)
             self._pending.append((current, staged))
             return CommitTableResponse(metadata=staged.metadata, metadata_location=staged.metadata_location)
