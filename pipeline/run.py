@@ -238,6 +238,39 @@ def progress_directory(options: PipelineOptions, staging: str) -> Optional[str]:
     return os.path.join(staging, progress.DIRECTORY)
 
 
+#: ``--runner`` values (or none) that mean Beam's local runner.
+DIRECT_RUNNERS = (None, "DirectRunner", "direct", "SwitchingDirectRunner")
+
+
+def local_runner(options: PipelineOptions):
+    """The runner wiredesk hands Beam for ``--runner=DirectRunner`` or none; None for any other runner.
+
+    Beam 2.77's DirectRunner (``SwitchingDirectRunner``) first tries Prism, a Go binary it downloads at run time
+    (and runs from its cache when an earlier run fetched it), and falls back to the Python runners when that
+    fails. wiredesk skips that step: a batch run goes straight to Beam's Python FnApiRunner (what the
+    DirectRunner ends with when Prism is absent, and what honours ``--direct_num_workers`` and
+    ``--direct_running_mode``), a streaming one to the BundleBasedDirectRunner. So a run never reaches for the
+    network and behaves the same on every machine; ``--runner=PrismRunner`` still chooses Prism.
+    """
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    standard = options.view_as(StandardOptions)
+    if standard.runner not in DIRECT_RUNNERS:
+        return None
+    if standard.streaming:
+        from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
+
+        return BundleBasedDirectRunner()
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    # As the DirectRunner does: the workers get the pipeline's options.
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(
+        beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)))
+
+
 def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     """Run the batch pipeline with Beam-style arguments; returns what it wrote.
 
@@ -267,7 +300,7 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     else:
         staging = staging_dir(wd.output, run_id)
 
-    p = beam.Pipeline(options=options)
+    p = beam.Pipeline(runner=local_runner(options), options=options)
     outputs = build_pipeline(p, options, output_dir=staging)
     channel = None
     if progress is not None:
