@@ -46,7 +46,6 @@ with DAG(
             "input": f"{BUCKET}/wire/{HOUR}/",
             "output": f"{BUCKET}/wiredesk/output",
             "state": f"{BUCKET}/wiredesk/state",
-            "table_root": f"{BUCKET}/wiredesk/tables",
             "run_id": RUN_ID,
             "temp_location": f"{BUCKET}/wiredesk/tmp",
             "staging_location": f"{BUCKET}/wiredesk/staging",

@@ -68,6 +68,11 @@ def launch(argv: Optional[Sequence[str]] = None):
     except ValueError as exc:
         raise wdrun.InputError(str(exc)) from exc
     wd = options.view_as(WiredeskOptions)
+    if wd.table_root:
+        raise wdrun.InputError(
+            f"--table_root {wd.table_root}: not with this launcher. A table root is a local directory (its SQLite "
+            "catalog lives in it) that the job's workers do not share, and its commit follows the job; use "
+            "--output here, or `wiredesk run --table_root` on a machine that holds the root")
     wdrun.check_output(wd.output)
     started = _dt.datetime.now(_dt.timezone.utc)
     run_id = wd.run_id or wdrun.make_run_id(paths, started)

@@ -8,7 +8,9 @@
 # --flink_submit_uber_jar has Beam build the job from its Flink job-server jar (downloaded from Maven Central on
 # first use and cached under ~/.apache_beam; give --flink_job_server_jar=PATH offline) and upload it through Flink's
 # REST API. The Python steps run in the TaskManagers' worker-pool sidecars (EXTERNAL environment, localhost:50000).
-# `wiredesk run` waits for the job, then commits the run (manifest last), as on any runner.
+# `wiredesk run` waits for the job, then commits the run (manifest last), as on any runner. Output goes to
+# --output on shared storage: --table_root is a local directory (its SQLite catalog), which the TaskManagers'
+# sidecars do not share with this machine.
 set -euo pipefail
 
 FLINK_MASTER="${FLINK_MASTER:-localhost:8081}"
@@ -16,7 +18,6 @@ PARALLELISM="${PARALLELISM:-4}"
 INPUT="${INPUT:-s3://your-bucket/wire/}"
 OUTPUT="${OUTPUT:-s3://your-bucket/wiredesk/output}"
 STATE="${STATE:-s3://your-bucket/wiredesk/state}"
-TABLE_ROOT="${TABLE_ROOT:-s3://your-bucket/wiredesk/tables}"
 RUN_ID="${RUN_ID:-manual-$(date -u +%Y%m%dT%H%M%S)}"
 
 exec wiredesk run \
@@ -30,6 +31,5 @@ exec wiredesk run \
   --input="${INPUT}" \
   --output="${OUTPUT}" \
   --state="${STATE}" \
-  --table_root="${TABLE_ROOT}" \
   --run_id="${RUN_ID}" \
   "$@"
