@@ -44,10 +44,10 @@ HAND_LINES = [
 ]
 
 
-def recipes():
-    """{name: {"sql": code, "python": code}} from README.md."""
+def recipes(pattern=RECIPE):
+    """{name: {"sql": code, "python": code}} from README.md (blocks ``pattern`` finds: (language, name, code))."""
     found = {}
-    for lang, name, code in RECIPE.findall((REPO / "README.md").read_text(encoding="utf-8")):
+    for lang, name, code in pattern.findall((REPO / "README.md").read_text(encoding="utf-8")):
         assert lang not in found.setdefault(name, {}), f"recipe {name} has two {lang} blocks"
         found[name][lang] = code
     return found
