@@ -78,7 +78,8 @@ def launch(argv: Optional[Sequence[str]] = None):
     run_id = wd.run_id or wdrun.make_run_id(paths, started)
     staging = wdrun.staging_dir(wd.output, run_id)
 
-    p = beam.Pipeline(options=options)
+    # The runner `wiredesk run` picks: None (Beam's choice) for Dataflow and every remote runner.
+    p = beam.Pipeline(runner=wdrun.local_runner(options), options=options)
     outputs = build_pipeline(p, options, output_dir=staging)
     _ = outputs["counts"] | "CommitRun" >> beam.Map(
         commit_run, argv=argv, output=wd.output, staging=staging, run_id=run_id, paths=paths, started=started)
