@@ -203,6 +203,13 @@ def test_duckdb_reads_the_table_root_with_the_readme_recipes(desk):
                        for a in sorted(current["articles"], key=lambda a: a["article_id"])]
     runs = run_table_recipe(base, "runs")
     assert [(r["articles"], r["rejects"]) for r in runs] == [(3, 0), (3, 0), (3, 1)]
+    # Polars, through the catalog, as the README shows
+    import polars as pl
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog("wiredesk", uri=f"sqlite:///{root}/catalog.db")
+    articles = pl.scan_iceberg(catalog.load_table("wiredesk.articles")).collect()
+    assert sorted(articles["article_id"].to_list()) == [a["article_id"] for a in stories]
     first = run_table_recipe(base, "stories_after_first_run")
     assert [(r["article_id"], r["event_id"], r["duplicate_of"]) for r in first] == [
         (a["article_id"], a["event_id"], a["duplicate_of"]) for a in one["articles"]]
