@@ -243,6 +243,8 @@ def commit_run(root: str, staging: str, files: Dict[str, List[str]], manifest: D
             table = load(catalog, name)
             before = table.metadata.current_snapshot_id
             with table.transaction() as txn:
+                with txn.update_schema() as update:  # an additive change of schemas/tables.py: columns added
+                    update.union_by_name(iceberg_schema_of(SCHEMAS[name]))
                 if name in predicates:
                     with warnings.catch_warnings():  # "did not match any records": nothing to replace
                         warnings.simplefilter("ignore")

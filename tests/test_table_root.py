@@ -236,3 +236,34 @@ def test_compact_keeps_the_current_rows_and_reduces_files_and_snapshots(desk, ca
     con = duckdb.connect()
     load_extensions(con)
     assert con.execute(f"select count(*) from iceberg_scan('{root}/wiredesk/articles')").fetchone()[0] == 4
+
+
+def test_an_added_column_is_merged_into_the_tables_schema_in_the_runs_commit(tmp_path, monkeypatch):
+    """A MINOR schema change (a new column in schemas/tables.py) reaches an existing root: older rows read null."""
+    import pyarrow as pa
+
+    from wiredesk.schemas import tables
+
+    root = tmp_path / "desk"
+    row = {"article_id": "a", "body": "b", "language_detected": False, "status": "usable", "content_hash": "h",
+           "word_count": 1, "input_format": "jsonl", "origin": "o", "position": "line 1"}
+
+    def commit(run, schema, rows):
+        (root / "data" / run / "articles").mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), root / "data" / run / "articles" / "p.parquet")
+        table_root.commit_run(str(root), str(root / "data" / run), {"articles": ["articles/p.parquet"]},
+                              {"run_id": run})
+
+    commit("one", tables.ARTICLES, [row])
+    wider = tables.ARTICLES.append(tables.field("extra", pa.string(), "A column added later."))
+    monkeypatch.setitem(table_root.SCHEMAS, "articles", wider)
+    commit("two", wider, [dict(row, article_id="b", extra="x")])
+    assert [(r["article_id"], r["extra"]) for r in rows(root, "articles")] == [("a", None), ("b", "x")]
+    assert sorted(r["run_id"] for r in rows(root, "runs")) == ["one", "two"]
+
+
+def test_a_table_root_is_a_local_directory_and_compact_refuses_what_is_not_one(tmp_path, capsys):
+    with pytest.raises(table_root.TableRootError, match="only a local directory"):
+        table_root.staging_dir("gs://bucket/desk", "run")
+    assert main(["compact", str(tmp_path)]) == 2
+    assert "not a wiredesk table root" in capsys.readouterr().err
