@@ -193,7 +193,7 @@ def run_table_recipe(base, name):
         os.chdir(cwd)
 
 
-def test_duckdb_reads_the_table_root_with_the_readme_recipes(desk):
+def test_duckdb_reads_the_table_root_with_the_readme_recipes(desk, monkeypatch):
     base, root, [(one, _), _, (current, _)] = desk
     assert set(recipes(TABLE_RECIPE)) == {"current_stories", "runs", "stories_after_first_run"}
     stories = run_table_recipe(base, "current_stories")
@@ -203,10 +203,22 @@ def test_duckdb_reads_the_table_root_with_the_readme_recipes(desk):
                        for a in sorted(current["articles"], key=lambda a: a["article_id"])]
     runs = run_table_recipe(base, "runs")
     assert [(r["articles"], r["rejects"]) for r in runs] == [(3, 0), (3, 0), (3, 1)]
+    # the same from a Python that has only duckdb and the extension packages imported
+    script = ("import sys, duckdb, duckdb_extension_avro as a, duckdb_extension_iceberg as i\n"
+              "con = duckdb.connect()\n"
+              "for m, n in ((a, 'avro'), (i, 'iceberg')):\n"
+              "    con.execute(f\"LOAD '{m.__path__[0]}/extensions/v1.5.5/{n}.duckdb_extension'\")\n"
+              "rows = con.execute(sys.argv[1]).fetchall()\n"
+              "assert not [m for m in sys.modules if m.startswith('wiredesk')]\n"
+              "print(len(rows))\n")
+    done = subprocess.run([sys.executable, "-c", script, recipes(TABLE_RECIPE)["current_stories"]["sql"]],
+                          cwd=base, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(len(stories))
     # Polars, through the catalog, as the README shows
     import polars as pl
     from pyiceberg.catalog.sql import SqlCatalog
 
+    monkeypatch.setenv("POLARS_ICEBERG_PLANNER", "pyiceberg")  # polars' own planner is a package not installed
     catalog = SqlCatalog("wiredesk", uri=f"sqlite:///{root}/catalog.db")
     articles = pl.scan_iceberg(catalog.load_table("wiredesk.articles")).collect()
     assert sorted(articles["article_id"].to_list()) == [a["article_id"] for a in stories]
