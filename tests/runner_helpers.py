@@ -1,0 +1,132 @@
+"""Helpers of the runner tests (Dask, portable): services as separate processes, the small input, the rows.
+
+Every service is started in its own process group and stopped with it (SIGTERM, then SIGKILL), also when the
+test fails; ports are free ones picked at start, or the service's own choice where it can report it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+from conftest import REPO, SHARED, read_table
+
+VENV_BIN = Path(sys.executable).parent
+ECBPLUS = SHARED / "data" / "ecbplus" / "articles.jsonl"
+#: ECB+ lines added to the seeds: enough for duplicates and multi-article events, small enough for a fast test.
+ECBPLUS_LINES = 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def venv_env(**extra: str) -> Dict[str, str]:
+    """This environment with the venv's ``bin`` first on PATH (Beam's worker pool starts a bare ``python``)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def services(specs: Sequence[Sequence[str]], logs: Path, env=None, cwd=None):
+    """Start each command (its output in ``logs/<n>.log``); yield the Popen objects; stop them all on exit."""
+    logs.mkdir(parents=True, exist_ok=True)
+    procs: List[subprocess.Popen] = []
+    try:
+        for n, cmd in enumerate(specs):
+            with open(logs / f"{n}.log", "wb") as log:
+                procs.append(subprocess.Popen(list(cmd), stdout=log, stderr=subprocess.STDOUT, env=env or venv_env(),
+                                              cwd=cwd, start_new_session=True))
+        yield procs
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the process group the service leads, then SIGKILL what is left."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(grace)
+
+
+def wait_for_port(port: int, procs: Sequence[subprocess.Popen], logs: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [p for p in procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"a service exited with {dead[0].returncode}; logs:\n{log_tail(logs)}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s; logs:\n{log_tail(logs)}")
+
+
+def log_tail(logs: Path, chars: int = 3000) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in sorted(logs.glob("*.log")))
+
+
+def small_inputs(tmp: Path) -> List[str]:
+    """The seeds (wiredesk's default input) and the first ECB+ lines when the shared data is there.
+
+    Absolute paths: the workers of a remote runner do not run in this directory.
+    """
+    from wiredesk.pipeline.options import default_input
+
+    paths = [default_input()]
+    if ECBPLUS.exists():
+        sample = tmp / "ecbplus_sample.jsonl"
+        with ECBPLUS.open(encoding="utf-8") as src:
+            sample.write_text("".join(line for _, line in zip(range(ECBPLUS_LINES), src)), encoding="utf-8")
+        paths.append(str(sample))
+    return paths
+
+
+def run_wiredesk(inputs: Sequence[str], output: Path, *beam_args: str, env=None, timeout: float = 600):
+    """``wiredesk run`` in its own process; returns the CompletedProcess (check returncode)."""
+    cmd = [str(VENV_BIN / "wiredesk"), "run", "--quiet", "--input", *inputs, "--output", str(output), *beam_args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env or venv_env(), cwd=REPO, timeout=timeout)
+
+
+#: Columns that may differ between two runs of the same input (none in schema 1: ``ingested_at`` is the input
+#: file's modification time, and ``origin`` its path).
+RUN_COLUMNS = {"run_id", "run_started_at"}
+
+
+def table_rows(output: Path) -> Dict[str, List[str]]:
+    """Every table's rows (run-specific columns dropped), each as a sorted list of reprs."""
+    from wiredesk.pipeline.build import TABLE_NAMES
+
+    found = {}
+    for table in TABLE_NAMES:
+        if not (output / table).exists():
+            found[table] = []
+            continue
+        rows = read_table(output, table).to_pylist()
+        found[table] = sorted(repr(sorted((k, v) for k, v in row.items() if k not in RUN_COLUMNS)) for row in rows)
+    return found
+
+
+def assert_same_rows(got: Dict[str, List[str]], want: Dict[str, List[str]]) -> None:
+    assert sorted(got) == sorted(want)
+    for table in want:
+        assert len(got[table]) == len(want[table]), (table, len(got[table]), len(want[table]))
+        assert got[table] == want[table], table
