@@ -1,0 +1,123 @@
+"""wiredesk on Beam's Dask runner, against a local Dask cluster: a scheduler and two workers, separate processes
+on 127.0.0.1, started and stopped here (their process groups are killed also when a test fails).
+
+What Beam 2.77's Dask runner lacks, and what wiredesk does about it (README, "Runners"):
+
+- a ParDo with tagged outputs hands every output to each consumer: wiredesk's own steps with outputs use
+  ``ParDoOutputs`` (single-output ParDo + a typed pick per output), so read -> normalize -> versions -> dedup
+  runs there and gives the DirectRunner's records (``test_dask_stages_equal_direct``);
+- a DoFn's ``finish_bundle`` outputs are dropped (the runner collects a bundle's outputs before calling it):
+  ``BatchElements``, and so ``RunInference`` (the NER step), lose each bundle's last batch;
+- ``fileio.WriteToFiles`` (tagged outputs and ``finish_bundle`` outputs inside) cannot write;
+- only the branch that ends in the pipeline's last step is computed (wiredesk's last step, the counts, depends
+  on every table's files, so nothing is left out);
+- no metrics (``DaskRunnerResult.metrics`` raises; wiredesk prints no counters, its manifest counts come from
+  the pipeline itself).
+
+So a whole ``wiredesk run`` does not finish on Dask yet: ``test_dask_run_equals_direct`` is an expected failure
+(strict: it fails the suite once it passes, so the mark cannot outlive the limitation).
+"""
+import json
+import time
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from runner_helpers import (
+    VENV_BIN,
+    assert_same_rows,
+    log_tail,
+    run_wiredesk,
+    services,
+    small_inputs,
+    table_rows,
+)
+
+DASK_RUNNER = "--runner=apache_beam.runners.dask.dask_runner.DaskRunner"
+distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (make install adds it)")
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """``dask scheduler`` on a port of its choice (read from its scheduler file) and two ``dask worker``s."""
+    tmp = tmp_path_factory.mktemp("dask")
+    scheduler_file = tmp / "scheduler.json"
+    dask = str(VENV_BIN / "dask")
+    worker = [dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--no-nanny",
+              "--no-dashboard", "--memory-limit", "0"]
+    logs = tmp / "logs"
+    with services([[dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                    "--scheduler-file", str(scheduler_file)]], logs / "scheduler", cwd=tmp) as scheduler:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            if scheduler[0].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Dask scheduler did not start:\n{log_tail(logs / 'scheduler')}")
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        with services([worker + ["--name", f"w{n}", "--local-directory", str(tmp / f"w{n}")] for n in (1, 2)],
+                      logs / "workers", cwd=tmp) as workers:
+            with distributed.Client(address, timeout=60) as client:
+                client.wait_for_workers(2, timeout=120)
+            yield {"address": address, "procs": scheduler + workers, "logs": logs}
+
+
+def stage_records(argv, inputs, out_file):
+    """read -> normalize -> versions -> dedup on the runner of ``argv``; every output record, as
+    ``[table, repr]``, into ``out_file`` (one JSON list written by the last step, so Dask computes it all)."""
+    from wiredesk.pipeline.options import dedup_config
+    from wiredesk.schemas.records import RAW_MAX_CHARS
+    from wiredesk.transforms.dedup import NearDuplicates
+    from wiredesk.transforms.normalize import Normalize
+    from wiredesk.transforms.read import ReadWire
+    from wiredesk.transforms.versions import ResolveVersions
+
+    options = PipelineOptions(argv)
+    p = beam.Pipeline(options=options)
+    read = p | "Read" >> ReadWire(inputs)
+    normalized = read["records"] | "Normalize" >> Normalize(RAW_MAX_CHARS)
+    versions = normalized["articles"] | "Versions" >> ResolveVersions()
+    deduped = versions["articles"] | "NearDuplicates" >> NearDuplicates(dedup_config(options))
+    named = {"read_rejects": read["rejects"], "normalize_rejects": normalized["rejects"],
+             "superseded": versions["superseded"], "articles": deduped["articles"],
+             "duplicates": deduped["duplicates"]}
+
+    def write(records):
+        out_file.write_text(json.dumps(sorted(records)))
+
+    ([pcoll | f"Repr[{name}]" >> beam.Map(lambda r, name=name: [name, repr(tuple(r))])
+      for name, pcoll in named.items()]
+     | "All" >> beam.Flatten() | "Collect" >> beam.combiners.ToList() | "Write" >> beam.Map(write))
+    result = p.run()
+    try:
+        result.wait_until_finish()
+    finally:
+        client = getattr(result, "client", None)  # the Dask runner leaves its client open
+        if client is not None:
+            client.close()
+    return json.loads(out_file.read_text())
+
+
+def test_dask_stages_equal_direct(dask_cluster, tmp_path):
+    inputs = small_inputs(tmp_path)
+    direct = stage_records([], inputs, tmp_path / "direct.json")
+    on_dask = stage_records([DASK_RUNNER, f"--dask_client_address={dask_cluster['address']}"], inputs,
+                            tmp_path / "dask.json")
+    assert all(p.poll() is None for p in dask_cluster["procs"]), log_tail(dask_cluster["logs"] / "workers")
+    kinds = {name for name, _ in direct}
+    assert {"articles", "duplicates"} <= kinds
+    assert on_dask == direct
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Beam 2.77's Dask runner: the events stage's ParDo with tagged outputs (transforms/events/transforms.py, "
+    "AssignEventsFn) hands articles and events to both tables, RunInference loses each bundle's last batch "
+    "(finish_bundle outputs dropped), and fileio.WriteToFiles fails ('tuple' object has no attribute "
+    "'destination')"))
+def test_dask_run_equals_direct(dask_cluster, tmp_path):
+    inputs = small_inputs(tmp_path)
+    on_dask = run_wiredesk(inputs, tmp_path / "dask", DASK_RUNNER,
+                           f"--dask_client_address={dask_cluster['address']}")
+    assert on_dask.returncode == 0, on_dask.stderr[-3000:]
+    direct = run_wiredesk(inputs, tmp_path / "direct")
+    assert direct.returncode == 0, direct.stderr[-3000:]
+    assert_same_rows(table_rows(tmp_path / "dask"), table_rows(tmp_path / "direct"))
