@@ -53,7 +53,7 @@ def services(specs: Sequence[Sequence[str]], logs: Path, env=None, cwd=None):
             stop(proc)
 
 
-def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+def stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
     """SIGTERM the process group the service leads, then SIGKILL what is left."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
