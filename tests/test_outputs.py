@@ -1,4 +1,5 @@
-"""ParDoOutputs: the outputs of ``ParDo(fn).with_outputs(...)``, typed, counters kept; limits refused."""
+"""ParDoOutputs: the outputs of ``ParDo(fn).with_outputs(...)``, typed, counters and side inputs kept; limits
+refused."""
 import apache_beam as beam
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
@@ -40,6 +41,25 @@ def test_outputs_equal_with_outputs():
     result.wait_until_finish()
     odd = result.metrics().query(MetricsFilter().with_name("odd"))["counters"]
     assert sum(c.committed for c in odd) == 6  # three from each of the two steps
+
+
+class ScaleFn(beam.DoFn):
+    def process(self, n, factor, offsets):
+        if n < 0:
+            yield beam.pvalue.TaggedOutput("negative", n)
+        else:
+            yield n * factor + offsets.get(n, 0)
+
+
+def test_side_inputs_reach_the_dofn():
+    with TestPipeline() as p:
+        numbers = p | "Numbers" >> beam.Create([-1, 1, 2])
+        factor = p | "Factor" >> beam.Create([10])
+        offsets = p | "Offsets" >> beam.Create([(2, 5)])
+        out = numbers | ParDoOutputs(ScaleFn(), {"scaled": int, "negative": int},
+                                     beam.pvalue.AsSingleton(factor), offsets=beam.pvalue.AsDict(offsets))
+        assert_that(out["scaled"], equal_to([10, 25]), label="Scaled")
+        assert_that(out["negative"], equal_to([-1]), label="Negative")
 
 
 class FinishFn(beam.DoFn):

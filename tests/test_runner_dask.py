@@ -4,8 +4,9 @@ on 127.0.0.1, started and stopped here (their process groups are killed also whe
 What Beam 2.77's Dask runner lacks, and what wiredesk does about it (README, "Runners"):
 
 - a ParDo with tagged outputs hands every output to each consumer: wiredesk's own steps with outputs use
-  ``ParDoOutputs`` (single-output ParDo + a typed pick per output), so read -> normalize -> versions -> dedup
-  runs there and gives the DirectRunner's records (``test_dask_stages_equal_direct``);
+  ``ParDoOutputs`` (single-output ParDo + a typed pick per output; side inputs pass through,
+  ``test_dask_outputs_with_side_inputs``), so read -> normalize -> versions -> dedup runs there and gives the
+  DirectRunner's records (``test_dask_stages_equal_direct``);
 - a DoFn's ``finish_bundle`` outputs are dropped (the runner collects a bundle's outputs before calling it):
   ``BatchElements``, and so ``RunInference`` (the NER step), lose each bundle's last batch;
 - ``fileio.WriteToFiles`` (tagged outputs and ``finish_bundle`` outputs inside) cannot write;
@@ -106,6 +107,37 @@ def test_dask_stages_equal_direct(dask_cluster, tmp_path):
     kinds = {name for name, _ in direct}
     assert {"articles", "duplicates"} <= kinds
     assert on_dask == direct
+
+
+def test_dask_outputs_with_side_inputs(dask_cluster, tmp_path):
+    """ParDoOutputs with side inputs (as the events stage's assignment step needs) on the Dask workers."""
+    from wiredesk.transforms.outputs import ParDoOutputs
+
+    class ScaleFn(beam.DoFn):  # local: pickled by value, the workers cannot import this module
+        def process(self, n, factor, offsets):
+            if n < 0:
+                yield beam.pvalue.TaggedOutput("negative", n)
+            else:
+                yield n * factor + offsets.get(n, 0)
+
+    out_file = tmp_path / "out.json"
+
+    def write(found):
+        out_file.write_text(json.dumps(sorted(found)))
+
+    p = beam.Pipeline(options=PipelineOptions([DASK_RUNNER, f"--dask_client_address={dask_cluster['address']}"]))
+    numbers = p | "Numbers" >> beam.Create([-1, 1, 2])
+    out = numbers | ParDoOutputs(ScaleFn(), {"scaled": int, "negative": int},
+                                 beam.pvalue.AsSingleton(p | "Factor" >> beam.Create([10])),
+                                 offsets=beam.pvalue.AsDict(p | "Offsets" >> beam.Create([(2, 5)])))
+    ([out[name] | f"Name[{name}]" >> beam.Map(lambda n, name=name: [name, n]) for name in ("scaled", "negative")]
+     | beam.Flatten() | beam.combiners.ToList() | beam.Map(write))
+    result = p.run()
+    try:
+        result.wait_until_finish()
+    finally:
+        result.client.close()
+    assert json.loads(out_file.read_text()) == [["negative", -1], ["scaled", 10], ["scaled", 25]]
 
 
 @pytest.mark.xfail(strict=True, reason=(

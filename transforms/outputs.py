@@ -9,8 +9,9 @@ inside a wrapper whose single output carries every element in a typed tuple ``(i
 ``FlatMap`` per output picks its own. On every runner the result equals ``with_outputs``; runners that fuse
 (Beam's Python runners, Dataflow, Flink) run the picks in the same stage, so nothing extra is shuffled.
 
-Limits: the wrapped DoFn's ``process`` takes the element only (no side inputs or DoFn parameters such as
-``TimestampParam``), and its ``finish_bundle`` must not output: wiredesk's DoFns with outputs do neither.
+Side inputs are passed as to ``beam.ParDo``: ``ParDoOutputs(fn, types, beam.pvalue.AsSingleton(n), df=AsDict(d))``.
+Limits: the wrapped DoFn's ``process`` takes no DoFn parameters (``TimestampParam``, ``WindowParam``, ...), and
+its ``finish_bundle`` must not output: wiredesk's DoFns with outputs do neither.
 """
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ class _Tagged(beam.DoFn):
     def start_bundle(self):
         self.fn.start_bundle()
 
-    def process(self, element):
+    def process(self, element, *args, **kwargs):
         width = len(self.index)
-        for out in self.fn.process(element) or ():
+        for out in self.fn.process(element, *args, **kwargs) or ():
             if isinstance(out, beam.pvalue.TaggedOutput):
                 index, value = self.index[out.tag], out.value
             else:
@@ -63,20 +64,24 @@ def _pick(tagged: Tuple, index: int) -> Iterable[Any]:
 class ParDoOutputs(beam.PTransform):
     """``pcoll | ParDoOutputs(fn, {"articles": Article, REJECTS: Reject})`` -> ``{"articles": PCollection[Article],
     REJECTS: PCollection[Reject]}``: the first name is the main output (what ``fn`` yields untagged), the others
-    the tags of its ``TaggedOutput``s, each with its element type."""
+    the tags of its ``TaggedOutput``s, each with its element type; ``args`` and ``kwargs`` (side inputs) go to
+    ``fn.process`` after the element, as with ``beam.ParDo``."""
 
-    def __init__(self, fn: beam.DoFn, types: Mapping[str, Any], label=None):
+    def __init__(self, fn: beam.DoFn, types: Mapping[str, Any], *args, label=None, **kwargs):
         super().__init__(label)
         if len(types) < 2:
             raise ValueError("ParDoOutputs: name the main output and at least one tagged output")
         self.fn = fn
         self.types = dict(types)
+        self.args = args
+        self.kwargs = kwargs
 
     def expand(self, pcoll):
         names = list(self.types)
         index = {name: i for i, name in enumerate(names)}
         slots = typehints.Tuple[(int, *(typehints.Optional[self.types[n]] for n in names))]
-        tagged = pcoll | "Run" >> beam.ParDo(_Tagged(self.fn, index, names[0])).with_output_types(slots)
+        tagged = pcoll | "Run" >> beam.ParDo(_Tagged(self.fn, index, names[0]), *self.args,
+                                           **self.kwargs).with_output_types(slots)
         return {name: tagged | f"Pick[{name}]" >> beam.FlatMap(_pick, index[name]).with_output_types(
                     self.types[name])
                 for name in names}
