@@ -49,6 +49,9 @@ def services(specs: Sequence[Sequence[str]], logs: Path, env=None, cwd=None):
                                               cwd=cwd, start_new_session=True))
         yield procs
     finally:
+        for proc in procs:  # all asked at once, then each waited for
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in reversed(procs):
             stop(proc)
 
