@@ -1,4 +1,4 @@
-"""A Parquet ``FileSink`` for ``fileio.WriteToFiles``: explicit schema, sorted rows, bounded row groups, zstd.
+"""A Parquet ``FileSink`` for the write stage (one per file): explicit schema, sorted rows, bounded row groups, zstd.
 
 A file's records are sorted by their key before they are written, so the same
 input gives the same bytes whatever order the runner delivers them in. The sink
@@ -37,7 +37,7 @@ class ParquetSink(fileio.FileSink):
         self._records: List = []
 
     def for_destination(self, destination) -> ParquetSink:
-        """``sink`` argument of ``WriteToFiles`` (called once per file): a new sink with these settings."""
+        """A new sink with these settings, for one file (as ``WriteToFiles``' ``sink`` argument is called)."""
         return ParquetSink(self.schema, self.key, self.row_group_rows, self.row_group_bytes)
 
     def open(self, fh):

@@ -1,26 +1,35 @@
-"""Write stage: records -> Hive-partitioned, zstd-compressed Parquet tables, through Beam's file sink.
+"""Write stage: records -> Hive-partitioned, zstd-compressed Parquet tables, written and committed by wiredesk's steps.
 
 Each table goes under ``BASE/<table>/dt=YYYY-MM-DD/part-SSSSS-of-NNNNN.parquet``
 (the duplicates table, whose rows have no time, unpartitioned) with its explicit
-schema from ``schemas.tables``. ``fileio.WriteToFiles`` writes every file to a
-temporary directory and moves the files into place in a finalize step, so a
-retried bundle never leaves a partial file. A partition gets as many shards as
-its estimated size needs for ``target_file_bytes`` per file, rows go to a shard
-by a stable hash of their key and are sorted by it inside the file (the same
-bytes for the same input), and a writer holds one file, never a partition. In
-windowed (streaming) runs a file's name carries its window and pane.
+schema from ``schemas.tables``. A partition gets as many shards as its estimated
+size needs for ``target_file_bytes`` per file, rows go to a shard by a stable
+hash of their key and are sorted by it inside the file (the same bytes for the
+same input), and a writer holds one file, never a partition. In windowed
+(streaming) runs a file's name carries its window and pane.
+
+The steps are what ``fileio.WriteToFiles`` does on its sharded path, built from
+ParDo and GroupByKey alone (Beam 2.77's Dask runner cannot run ``WriteToFiles``:
+it relies on tagged and ``finish_bundle`` outputs): the records are grouped by
+their file; each group is written to a new temporary file under
+``BASE/_temporary/<table>/`` (a retried bundle writes another one, never a part
+of a final file); the temporary names are grouped by final name (a barrier:
+only the committed attempt's files reach the move) and each file is moved into
+place by a rename, idempotent when a retried move finds it there already. The
+step outputs each final file's path; the runner checks that they are all in
+place before it commits the run.
 """
 from __future__ import annotations
 
 import hashlib
 import math
+import uuid
 from typing import Callable, Dict, Optional
 
 import apache_beam as beam
-from apache_beam.io import fileio
+from apache_beam import typehints
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.options.value_provider import StaticValueProvider
 from apache_beam.transforms.window import GlobalWindow
 
 from wiredesk.schemas import tables
@@ -58,29 +67,9 @@ def file_destination(partition: Optional[str], shard: int, shards: int) -> str:
     return f"dt={partition}/{name}" if partition is not None else name
 
 
-class FinalName:
-    """``file_naming`` of WriteToFiles: a destination's file gets the destination's path.
-
-    Beam's move into place creates only the table directory, so the partition
-    directory is created here, just before the move, on filesystems that have
-    directories.
-    """
-
-    def __init__(self, table_dir: str):
-        self.table_dir = table_dir
-
-    def __call__(self, window, pane, shard_index, total_shards, compression, destination) -> str:
-        name = destination + window_suffix(window, pane)
-        if total_shards > 1:
-            name += f"-{shard_index:03d}"
-        if "/" in name and FileSystems.get_filesystem(self.table_dir).has_dirs():
-            directory = FileSystems.join(self.table_dir, name.rsplit("/", 1)[0])
-            try:
-                FileSystems.mkdirs(directory)
-            except OSError:
-                if not FileSystems.exists(directory):  # not just created by a concurrent finalize: a real failure
-                    raise
-        return name + ".parquet"
+def final_name(destination: str, window=None, pane=None) -> str:
+    """A file's path below its table: its destination, its window's suffix (batch: none), ``.parquet``."""
+    return destination + window_suffix(window, pane) + ".parquet"
 
 
 def window_suffix(window, pane=None) -> str:
@@ -109,16 +98,69 @@ class DestineFn(beam.DoFn):
         yield file_destination(partition, stable_shard(self.key(record), shards), shards), record
 
 
-class CountFileFn(beam.DoFn):
-    """FileResult -> its final path, counted."""
+class WriteTemporaryFn(beam.DoFn):
+    """(destination, records) -> (final name, temporary path): one file's records written, sorted, to a new
+    temporary file (a fresh name per attempt, without the .parquet suffix, so no reader takes it for a table file)."""
 
-    def __init__(self, table: str):
+    def __init__(self, temp_dir: str, sink: ParquetSink):
+        self.temp_dir = temp_dir
+        self.sink = sink
+
+    def process(self, element, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
+        destination, records = element
+        path = FileSystems.join(self.temp_dir, uuid.uuid4().hex)
+        sink = self.sink.for_destination(destination)
+        fh = FileSystems.create(path, "application/octet-stream")
+        try:
+            sink.open(fh)
+            for record in records:
+                sink.write((destination, record))
+            sink.flush()
+        finally:
+            fh.close()
+        yield final_name(destination, window, pane), path
+
+
+class MoveIntoPlaceFn(beam.DoFn):
+    """(final name, [temporary path]) -> the final path, the file moved there (its directory created first).
+
+    One temporary file per final name is the rule; another one (the same records) is deleted. A move that finds
+    its temporary file gone and the final file in place was done by an earlier attempt; with neither, it fails.
+    """
+
+    def __init__(self, table: str, table_dir: str):
+        self.table_dir = table_dir
         #: Parquet files written to this table.
         self.files = Metrics.counter(NAMESPACE, f"{table}_files")
 
-    def process(self, result):
+    def process(self, element):
+        name, temporaries = element
+        final = FileSystems.join(self.table_dir, name)
+        found = [t for t in sorted(temporaries) if FileSystems.exists(t)]
+        if found:
+            make_parent(self.table_dir, name)
+            FileSystems.rename([found[0]], [final])
+            if found[1:]:
+                FileSystems.delete(found[1:])
+        elif not FileSystems.exists(final):
+            raise OSError(f"cannot move {name} into {self.table_dir}: its temporary file is gone "
+                          f"({', '.join(sorted(temporaries))})")
         self.files.inc()
-        yield result.file_name
+        yield final
+
+
+def make_parent(table_dir: str, name: str) -> None:
+    """Create the directory of ``table_dir/name`` (its table's, its partition's) where the filesystem has them."""
+    if not FileSystems.get_filesystem(table_dir).has_dirs():
+        return
+    directory = FileSystems.join(table_dir, name.rsplit("/", 1)[0]) if "/" in name else table_dir
+    if FileSystems.exists(directory):
+        return
+    try:
+        FileSystems.mkdirs(directory)
+    except OSError:
+        if not FileSystems.exists(directory):  # not just created by a concurrent move: a real failure
+            raise
 
 
 class WriteTable(beam.PTransform):
@@ -143,20 +185,17 @@ class WriteTable(beam.PTransform):
             | "SizePartitions" >> beam.CombinePerKey(sum)
             | "ShardsPerPartition" >> beam.MapTuple(lambda partition, size: (partition, shard_count(size, target)))
         )
+        record_type = records.element_type or typehints.Any
+        sink = ParquetSink(tables.TABLES[self.table], self.key, self.row_group_rows, self.row_group_bytes)
         return (
             records
-            | "ChooseFiles" >> beam.ParDo(DestineFn(self.table, self.key), beam.pvalue.AsDict(shard_counts))
-            | "WriteFiles" >> fileio.WriteToFiles(
-                path=table_dir,
-                destination=lambda element: element[0],
-                file_naming=FinalName(table_dir),
-                temp_directory=StaticValueProvider(str, FileSystems.join(self.base, TEMPORARY, self.table)),
-                sink=ParquetSink(tables.TABLES[self.table], self.key, self.row_group_rows,
-                                 self.row_group_bytes).for_destination,
-                shards=1,
-                # Every record goes through the sharded path: one file per destination, no writer per bundle.
-                max_writers_per_bundle=0)
-            | "CountFiles" >> beam.ParDo(CountFileFn(self.table))
+            | "ChooseFiles" >> beam.ParDo(DestineFn(self.table, self.key), beam.pvalue.AsDict(shard_counts)
+                                          ).with_output_types(typehints.KV[str, record_type])
+            | "GroupFiles" >> beam.GroupByKey()
+            | "WriteTemporary" >> beam.ParDo(WriteTemporaryFn(FileSystems.join(self.base, TEMPORARY, self.table),
+                                                              sink)).with_output_types(typehints.KV[str, str])
+            | "GroupMoves" >> beam.GroupByKey()
+            | "MoveIntoPlace" >> beam.ParDo(MoveIntoPlaceFn(self.table, table_dir)).with_output_types(str)
         )
 
 
