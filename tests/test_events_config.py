@@ -18,22 +18,24 @@ def test_frozen_hashable_picklable():
 
 def test_replace_changes_one_field_and_validates():
     cfg = DEFAULT_CONFIG.replace(threshold=0.8)
-    assert cfg.threshold == 0.8 and DEFAULT_CONFIG.threshold == 0.7
-    assert dataclasses.replace(cfg, threshold=0.7) == DEFAULT_CONFIG
+    assert cfg.threshold == 0.8 and DEFAULT_CONFIG.threshold == 0.4
+    assert dataclasses.replace(cfg, threshold=0.4) == DEFAULT_CONFIG
     with pytest.raises(ConfigValueError, match=r"^threshold must be in \(0, 1\], got 0$"):
         DEFAULT_CONFIG.replace(threshold=0)
 
 
 @pytest.mark.parametrize("changes, message", [
     ({"threshold": 1.5}, "threshold must be in (0, 1], got 1.5"),
-    ({"time_tau_days": 0.0}, "time_tau_days must be positive, got 0.0"),
+    ({"time_scale_days": 0.0}, "time_scale_days must be positive, got 0.0"),
+    ({"edge_min": 0.0}, "edge_min must be in (0, 1), got 0.0"),
+    ({"background_sample": 0}, "background_sample must be a whole number, 1 or more, got 0"),
     ({"time_burst_boost": -1.0}, "time_burst_boost must be in [0, 100] (0 turns it off), got -1.0"),
     ({"time_burst_minutes": -3}, "time_burst_minutes must be positive, got -3"),
     ({"expand_k": 0}, "expand_k must be a whole number, 1 or more, got 0"),
     ({"expand_k": 2.5}, "expand_k must be a whole number, 1 or more, got 2.5"),
     ({"block_window": True}, "block_window must be a whole number, 1 or more, got True"),
     ({"ner_max_chars": 0}, "ner_max_chars must be a positive number of characters or None, got 0"),
-    ({"w_org": -0.5}, "w_org must be 0 or more (0 drops the block), got -0.5"),
+    ({"w_entities": -0.5}, "w_entities must be 0 or more (0 drops the block), got -0.5"),
     ({"merge_clusters": 1}, "merge_clusters must be True or False, got 1"),
     ({"block_max_df": "0.1"}, "block_max_df must be in (0, 1], got '0.1'"),
 ])
@@ -47,8 +49,8 @@ def test_invalid_values_say_how_to_fix_them(changes, message):
 
 
 def test_boundary_values_are_allowed():
-    cfg = EventConfig(threshold=1.0, time_burst_boost=0.0, edge_min=0.0, expand_rounds=0, max_features=0,
-                      evidence_vocab=0.0, ner_max_chars=None, term_max_chars=None, time_grace_days=0.0)
+    cfg = EventConfig(threshold=1.0, time_burst_boost=0.0, edge_min=1e-9, expand_rounds=0, max_features=0,
+                      expand_min_sim=0.0, ner_max_chars=None, term_max_chars=None, time_grace_days=0.0)
     assert (cfg.threshold, cfg.time_burst_boost, cfg.ner_max_chars) == (1.0, 0.0, None)
 
 
@@ -62,7 +64,7 @@ def test_options_come_from_the_fields():
     options = list(EventConfig.options())
     assert [(o.field, o.flag, o.type) for o in options] == [
         ("threshold", "event_threshold", float),
-        ("time_tau_days", "event_time_scale_days", float),
+        ("time_scale_days", "event_time_scale_days", float),
         ("time_burst_boost", "event_burst_boost", float),
         ("time_burst_minutes", "event_burst_minutes", float),
     ]

@@ -25,6 +25,7 @@ from wiredesk.transforms.events.timing import (
     burst_boost,
     close_pairs,
     data_burst_boost,
+    horizon_days,
     time_bin,
     time_factor,
     time_factors,
@@ -37,11 +38,13 @@ def test_time_factor_shape():
     assert time_factor(None, T0, c) == time_factor(T0, None, c) == time_factor(None, None, c) == 1.0
     assert time_factor(T0, T0, c) == 1.0
     assert time_factor(T0, T0 + 0.9 * DAY, c) == 1.0                  # within the grace day
-    assert 0.0 < time_factor(T0, T0 + 4 * DAY, c) < time_factor(T0, T0 + 2 * DAY, c) < 1.0
-    assert math.isclose(time_factor(T0, T0 + 4 * DAY, c), math.exp(-0.5))  # (4 - 1) / tau, tau = 3
-    assert time_factor(T0, T0 + 10 * DAY, c) > 0.0                    # horizon inclusive
-    assert time_factor(T0, T0 + 10.01 * DAY, c) == 0.0
-    assert time_factor(T0 + 11 * DAY, T0, c) == 0.0
+    assert 0.0 < time_factor(T0, T0 + 40 * DAY, c) < time_factor(T0, T0 + 20 * DAY, c) < 1.0
+    assert math.isclose(time_factor(T0, T0 + 121 * DAY, c), math.exp(-1.0))  # (121 - 1) / scale, scale = 120
+    horizon = horizon_days(c)
+    assert math.isclose(horizon, 1.0 + 120.0 * math.log(20.0))       # where 1 * factor < edge_min 0.05
+    assert time_factor(T0, T0 + (horizon - 0.01) * DAY, c) > 0.0      # within the horizon
+    assert time_factor(T0, T0 + (horizon + 0.01) * DAY, c) == 0.0
+    assert time_factor(T0 + (horizon + 1) * DAY, T0, c) == 0.0
 
 
 def test_time_factor_burst():
@@ -53,7 +56,7 @@ def test_time_factor_burst():
     got = [time_factor(T0, T0 + g) for g in gaps]
     assert got == sorted(got, reverse=True) and got[-1] < 1.0 + 1e-6  # fades within hours
     # only a boost: never below the factor without it
-    for g in gaps + [2 * DAY, 4 * DAY, 10.01 * DAY]:
+    for g in gaps + [2 * DAY, 4 * DAY, 400 * DAY]:
         assert time_factor(T0, T0 + g) >= time_factor(T0, T0 + g, NO_BURST)
     # bare dates (midnight UTC) and unknown times get no boost
     assert time_factor(MIDNIGHT, MIDNIGHT) == 1.0
@@ -61,19 +64,19 @@ def test_time_factor_burst():
     assert time_factor(None, T0) == 1.0
 
 
-TIMES = st.one_of(st.none(), st.floats(0.0, 30 * DAY), st.integers(0, 30).map(lambda d: d * DAY),
+TIMES = st.one_of(st.none(), st.floats(0.0, 400 * DAY), st.integers(0, 400).map(lambda d: d * DAY),
                   st.integers(1, 30).map(lambda d: MIDNIGHT - T0 + d * DAY),   # bare dates
                   st.floats(0.0, 3600.0))                                     # one burst
 CONFIGS = st.sampled_from([
     DEFAULT_CONFIG,
     NO_BURST,
-    EventConfig(time_grace_days=0.0, time_tau_days=1.0, time_horizon_days=2.0),
-    EventConfig(time_grace_days=2.5, time_tau_days=5.0, time_horizon_days=20.0),
+    EventConfig(time_grace_days=0.0, time_scale_days=1.0),
+    EventConfig(time_grace_days=2.5, time_scale_days=5.0, edge_min=0.2),
 ])
 
 
 @given(st.lists(st.tuples(TIMES, TIMES), min_size=1, max_size=20), CONFIGS)
-@example([(0.0, 10 * DAY), (0.0, 10 * DAY + 1), (None, 100 * DAY), (5 * DAY, None),
+@example([(0.0, 360 * DAY), (0.0, 361 * DAY + 1), (None, 100 * DAY), (5 * DAY, None),
           (None, None), (DAY, 0.0), (0.0, 0.0)], DEFAULT_CONFIG)
 @FAST
 def test_time_factors_match_scalar(pairs, config):
@@ -96,26 +99,27 @@ FEATURE_POOL = [f"t:f{i}" for i in range(10)]
 @st.composite
 def block_members(draw, min_size, max_size):
     """Members of block ``BLOCK_KEY``: unique ids, times with ties and gaps
-    across the horizon, some undated, sparse vectors of length 1 or (like a
-    short text's, see ``evidence_scale``) 1.6 with float32 weights."""
+    across the horizon, some undated, unit sparse vectors with float32
+    weights, and backgrounds from 0 to 0.3."""
     n = draw(st.integers(min_size, max_size))
     out = []
     for i in range(n):
         raw = draw(st.dictionaries(st.sampled_from(FEATURE_POOL), st.floats(0.01, 1.0), max_size=5))
         norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-        scale = draw(st.sampled_from([1.0, 1.0, 1.6]))
-        vec = {f: v * scale / norm for f, v in raw.items()}
-        t = draw(st.one_of(st.none(), st.integers(0, 16 * 4).map(lambda q: T0 + q * DAY / 4)))
+        vec = {f: v / norm for f, v in raw.items()}
+        t = draw(st.one_of(st.none(), st.integers(0, 400 * 4).map(lambda q: T0 + q * DAY / 4)))
         extra = draw(st.sets(st.sampled_from(KEY_POOL), max_size=3))
         keys = tuple(draw(st.permutations(sorted(extra | {BLOCK_KEY}))))
-        out.append(BlockMember(f"a{i:02d}", t, pack_vector(vec), keys))
+        background = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3]))
+        out.append(BlockMember(f"a{i:02d}", t, pack_vector(vec), keys, background))
     return out
 
 
 def reference_block_edges(key, members, config):
     """block_edges as its docstring states it, pair by pair with dicts: each
     member paired with the next ``block_window`` members in (time, id) order,
-    undated last; score = dot * time_factor, kept if >= edge_min; in a block
+    undated last; score = (dot above the pair's background) * time_factor,
+    kept if >= edge_min; in a block
     of at most block_window + 1 members only where ``key`` is the first key
     the pair shares."""
     order = sorted(members, key=lambda m: (m.time is None, m.time if m.time is not None else 0.0,
@@ -129,7 +133,9 @@ def reference_block_edges(key, members, config):
             if full and min(set(a.keys) & set(b.keys), default=key) != key:
                 continue
             va, vb = unpacked_dict(a.vector), unpacked_dict(b.vector)
-            s = sum(w * vb[f] for f, w in va.items() if f in vb) * time_factor(a.time, b.time, config)
+            dot = sum(w * vb[f] for f, w in va.items() if f in vb)
+            bg = (a.background + b.background) / 2
+            s = max(0.0, (dot - bg) / (1 - bg)) * time_factor(a.time, b.time, config)
             if s >= config.edge_min:
                 out[tuple(sorted((a.article_id, b.article_id)))] = s
     return out
@@ -188,7 +194,7 @@ def test_block_edges_first_shared_key_and_window():
     assert sorted((a, b) for a, b, _ in got) == sorted(
         [(f"m{i:02d}", f"m{j:02d}") for i in range(30) for j in (i + 1, i + 2) if j < 30])
     # Never across the horizon; undated members pair with everyone.
-    far = [BlockMember("x", T0, v, ("k",)), BlockMember("y", T0 + 11 * DAY, v, ("k",)),
+    far = [BlockMember("x", T0, v, ("k",)), BlockMember("y", T0 + 400 * DAY, v, ("k",)),
            BlockMember("z", None, v, ("k",))]
     assert sorted(block_edges("k", far, NO_BURST)) == [("x", "z", 1.0), ("y", "z", 1.0)]
     assert [m.article_id for m in block_order(reversed(far))] == ["x", "y", "z"]
@@ -205,11 +211,14 @@ def test_small_block_respects_block_window():
 
 
 def test_zero_scores_are_never_edges():
-    """With edge_min 0, pairs past the time horizon (score 0) are still not edges."""
+    """With a tiny edge_min, pairs past the time horizon (score 0) and pairs
+    at their background (score 0) are still not edges."""
     v = pack_vector({"t:x": 1.0})
-    config = EventConfig(edge_min=0.0)
+    config = EventConfig(edge_min=1e-9, time_scale_days=1.0)
+    at_background = [BlockMember("p", None, v, ("k",), 1.0), BlockMember("q", None, v, ("k",), 1.0)]
+    assert block_edges("k", at_background, config) == []
     for n in (3, 13):
-        members = [BlockMember(f"a{i:02d}", T0 + 20 * DAY * i, v, ("k",)) for i in range(n)]
+        members = [BlockMember(f"a{i:02d}", T0 + 400 * DAY * i, v, ("k",)) for i in range(n)]
         assert block_edges("k", members, config) == []
 
 

@@ -13,7 +13,7 @@ from events_helpers import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
+from wiredesk.transforms.events.config import EventConfig
 from wiredesk.transforms.events.text import stem, terms
 from wiredesk.transforms.events.vectors import expand_vector, feature_id, pack_vector, unpack_vector
 
@@ -167,7 +167,8 @@ def test_expand_vector_without_usable_neighbours_is_identity():
     own = pack_vector({"t:a": 3.0, "t:b": 4.0})  # deliberately not unit length
     other = pack_vector({"t:c": 1.0})
     assert expand_vector(own, []) == own
-    assert expand_vector(own, [(0.09, "x", other), (0.0, "y", other)], DEFAULT_CONFIG) == own
+    floor = EventConfig(expand_min_sim=0.1)
+    assert expand_vector(own, [(0.09, "x", other), (0.0, "y", other)], floor) == own
 
 
 @pytest.mark.parametrize("sim", [0.1, 0.35, 0.8, 1.0])
@@ -186,7 +187,7 @@ def test_expand_vector_identical_neighbour_keeps_vector(sim):
 def test_expand_vector_moves_toward_neighbour_and_caps_features():
     own = pack_vector({f"t:o{i}": 1.0 for i in range(5)})
     nb = pack_vector({f"t:n{i}": 1.0 for i in range(5)})
-    cfg = EventConfig(expand_top=7)  # alpha 1, floor 0.1, min total 0.5
+    cfg = EventConfig(expand_top=7, expand_min_sim=0.1, expand_min_total=0.5)  # alpha 1
     out = unpacked_dict(expand_vector(own, [(0.5, "n", nb)], cfg))
     # own features weigh 1/sqrt(5), the neighbour's (0.5 - 0.1) / 0.5 = 0.8 of that:
     # all own features stay, then the neighbour's by smaller id

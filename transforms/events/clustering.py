@@ -7,7 +7,7 @@ article joins a group only if it is similar, on average, to its members.
 from __future__ import annotations
 
 import heapq
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -15,7 +15,8 @@ from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember, Edge
 from wiredesk.transforms.events.vectors import sum_heaviest, unpack_vector, vector_length
 
-__all__ = ["cluster_edges", "median_time", "cluster_member", "merge_assignments"]
+__all__ = ["cluster_edges", "cut_component", "cluster_component", "median_time", "cluster_member",
+           "merge_assignments"]
 
 
 def cluster_edges(nodes: Iterable[str], edges: Iterable[Edge], threshold: float) -> Dict[str, str]:
@@ -82,6 +83,29 @@ def cluster_edges(nodes: Iterable[str], edges: Iterable[Edge], threshold: float)
         for m in ms:
             out[m] = name
     return out
+
+
+def cut_component(nodes: Iterable[str], limit: int) -> List[List[str]]:
+    """A component's nodes in parts of at most ``limit``, in id order: one
+    part when it is small enough."""
+    order = sorted(nodes)
+    return [order[i:i + limit] for i in range(0, len(order), limit)]
+
+
+def cluster_component(edges: Iterable[Edge], threshold: float, limit: int) -> Tuple[Dict[str, str], int]:
+    """One component's edges -> (node -> cluster, parts it was cut into).
+    Past ``limit`` nodes the component is cut (``cut_component``) and edges
+    between parts are dropped, so the cost of one worker stays bounded."""
+    edges = sorted(edges)
+    nodes = sorted({e.lo for e in edges} | {e.hi for e in edges})
+    if len(nodes) <= limit:
+        return cluster_edges(nodes, edges, threshold), 1
+    parts = cut_component(nodes, limit)
+    part_of = {n: i for i, part in enumerate(parts) for n in part}
+    out: Dict[str, str] = {}
+    for i, part in enumerate(parts):
+        out.update(cluster_edges(part, [e for e in edges if part_of[e.lo] == i == part_of[e.hi]], threshold))
+    return out, len(parts)
 
 
 def median_time(times: Iterable[Optional[float]]) -> Optional[float]:

@@ -81,43 +81,38 @@ class EventConfig:
     w_terms: float = _knob(1.0, *_WEIGHT)
     # Weight of the headline-term block.
     w_headline: float = _knob(0.5, *_WEIGHT)
-    # Weight of the entity block when entity types are not told apart.
+    # Weight of the entity block (names, places, dates and numbers spaCy finds).
     w_entities: float = _knob(1.0, *_WEIGHT)
-    # Entities in one block per kind (persons, organisations, places, numbers) instead of one.
-    entity_types: bool = _knob(False, *_BOOL)
-    # Weight of the person block (entity_types only).
-    w_person: float = _knob(1.0, *_WEIGHT)
-    # Weight of the organisation and other-names block (entity_types only).
-    w_org: float = _knob(0.5, *_WEIGHT)
-    # Weight of the place block (entity_types only).
-    w_place: float = _knob(0.5, *_WEIGHT)
-    # Weight of the dates-and-numbers block (entity_types only).
-    w_number: float = _knob(0.25, *_WEIGHT)
-    # Exponent of idf in a feature's weight (0: plain sublinear tf).
-    idf_power: float = _knob(1.0, "0 or more", _non_negative)
     # Heaviest features kept per article vector (0: all).
     max_features: int = _knob(150, "a whole number, 0 or more (0: no cap)", _count(0))
-    # Vocabulary size behind the evidence scale of short texts (0: every vector unit length).
-    evidence_vocab: float = _knob(20.0, "0 or more (0 turns the evidence scale off)", _non_negative)
-    # Fewest features the evidence scale assumes an article has.
-    evidence_min_features: int = _knob(10, "a whole number, 0 or more", _count(0))
-    # Average similarity two groups need to merge; higher splits events more finely.
+    # Articles of the run's reference sample: each article's background similarity is its mean
+    # similarity to them (``background``), and a pair's score is what it has above that background.
+    background_sample: int = _knob(300, "a whole number, 1 or more", _count(1))
+    # Average score two groups need to merge; higher splits events more finely.
     threshold: float = _knob(
-        0.7, "in (0, 1]", lambda v: 0.0 < v <= 1.0, flag="event_threshold",
-        help="Events: average similarity two groups of articles need to merge (0-1; default 0.7). Higher "
-             "splits events more finely.")
+        0.4, "in (0, 1]", lambda v: 0.0 < v <= 1.0, flag="event_threshold",
+        help="Events: average score two groups of articles need to merge (0-1; default 0.4). A score is the "
+             "similarity a pair has above the two articles' background similarity to the run's other "
+             "articles. Higher splits events more finely.")
+    # Second pass: first-pass clusters, as one member each, are clustered again ...
+    merge_clusters: bool = _knob(True, *_BOOL)
+    # ... those of at least this many articles ...
+    merge_min_size: int = _knob(2, "a whole number, 1 or more", _count(1))
+    # ... at this threshold (a cluster's mean vector is less noisy than an article's, so it is higher).
+    merge_threshold: float = _knob(0.65, "in (0, 1]", lambda v: 0.0 < v <= 1.0)
     # Rounds of neighbour expansion (0: none, the first scores are final).
-    expand_rounds: int = _knob(2, "a whole number, 0 or more", _count(0))
+    expand_rounds: int = _knob(1, "a whole number, 0 or more", _count(0))
     # Neighbours an article moves toward in each round.
-    expand_k: int = _knob(10, "a whole number, 1 or more", _count(1))
+    expand_k: int = _knob(5, "a whole number, 1 or more", _count(1))
     # How far an article moves toward its neighbours (1: as much as toward itself).
     expand_alpha: float = _knob(1.0, "0 or more", _non_negative)
-    # Similarity a neighbour needs to pull at all; it pulls by how far it clears this.
-    expand_min_sim: float = _knob(0.1, "0 or more", _non_negative)
+    # Score a neighbour needs to pull at all; it pulls by how far it clears this (0: every
+    # edge pulls by its score, which is already what the pair has above its background).
+    expand_min_sim: float = _knob(0.0, "0 or more", _non_negative)
     # Heaviest features kept in an expanded or cluster vector.
     expand_top: int = _knob(150, "a whole number, 1 or more", _count(1))
     # Least total pull the neighbours' pulls are divided by (a lone weak neighbour pulls little).
-    expand_min_total: float = _knob(0.5, "positive", _positive)
+    expand_min_total: float = _knob(0.25, "positive", _positive)
     # Blocking keys per article (its highest-weighted shared features).
     block_keys: int = _knob(20, "a whole number, 1 or more", _count(1))
     # Features in more than this share of the articles are too common to block on ...
@@ -128,17 +123,16 @@ class EventConfig:
     block_max_df_abs: int = _knob(2000, "a whole number, 2 or more", _count(2))
     # Each block member is paired with the next this many members in (time, id) order.
     block_window: int = _knob(100, "a whole number, 1 or more", _count(1))
-    # Least score of a pair kept as an edge.
-    edge_min: float = _knob(0.05, "0 or more", _non_negative)
+    # Least score of a pair kept as an edge (it also bounds the time horizon, ``timing.horizon_days``).
+    edge_min: float = _knob(0.05, "in (0, 1)", lambda v: 0.0 < v < 1.0)
     # Days of publication gap that do not weaken similarity.
     time_grace_days: float = _knob(1.0, "0 or more", _non_negative)
-    # Gaussian scale, in days beyond the grace, over which a gap weakens similarity.
-    time_tau_days: float = _knob(
-        3.0, "positive", _positive, flag="event_time_scale_days",
-        help="Events: days over which a publication gap weakens similarity (Gaussian scale, after a one-day "
-             "grace; default 3). Articles without a time are not affected.")
-    # Articles further apart than this many days are never compared.
-    time_horizon_days: float = _knob(10.0, "0 or more", _non_negative)
+    # Days beyond the grace over which a publication gap weakens similarity by a factor e.
+    time_scale_days: float = _knob(
+        120.0, "positive", _positive, flag="event_time_scale_days",
+        help="Events: days over which a publication gap weakens similarity by a factor e (exponential, "
+             "after a one-day grace; default 120: follow-ups weeks later still join, the same kind of "
+             "event months later does not). Articles without a time are not affected.")
     # Cap of the burst boost: articles minutes apart score up to (1 + boost) times their
     # similarity; the boost used is what the run's own times support (``timing.burst_boost``).
     time_burst_boost: float = _knob(
@@ -150,10 +144,10 @@ class EventConfig:
     time_burst_minutes: float = _knob(
         6.0, "positive", _positive, flag="event_burst_minutes",
         help="Events: time scale of that boost, in minutes (it fades as exp(-gap / this); default 6).")
-    # Second pass: first-pass clusters, as one member each, are clustered again.
-    merge_clusters: bool = _knob(True, *_BOOL)
-    # Smallest first-pass cluster that takes part in the second pass.
-    merge_min_size: int = _knob(2, "a whole number, 1 or more", _count(1))
+    # Rounds of label propagation that find the connected pieces of the graph clustered apart.
+    component_rounds: int = _knob(12, "a whole number, 1 or more", _count(1))
+    # Most articles clustered in one worker: a larger piece is cut in (time, id) order.
+    max_component: int = _knob(20_000, "a whole number, 2 or more", _count(2))
 
     def __post_init__(self):
         for f in dataclasses.fields(self):

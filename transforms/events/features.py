@@ -15,9 +15,8 @@ from wiredesk.schemas.records import Entity
 from wiredesk.transforms.cleaning.tokens import fold
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.text import clip, split_headline, terms
-from wiredesk.transforms.events.vectors import evidence_scale
 
-__all__ = ["NAME_LABELS", "NUMBER_LABELS", "ENTITY_LABELS", "ENTITY_BLOCK", "normalize_entity",
+__all__ = ["NAME_LABELS", "NUMBER_LABELS", "ENTITY_LABELS", "normalize_entity",
            "entities_from_spans", "raw_features", "df_key", "df_features", "document_frequencies", "idf",
            "block_weights", "weight_features"]
 
@@ -26,12 +25,6 @@ NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT",
 NUMBER_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "QUANTITY", "PERCENT",
                            "ORDINAL"})
 ENTITY_LABELS = NAME_LABELS | NUMBER_LABELS
-
-#: The feature block of each entity label when ``entity_types`` is on.
-ENTITY_BLOCK = {"PERSON": "p", "ORG": "o", "NORP": "o", "PRODUCT": "o", "WORK_OF_ART": "o",
-                "EVENT": "o", "LAW": "o", "LANGUAGE": "o", "GPE": "g", "LOC": "g", "FAC": "g",
-                "DATE": "n", "TIME": "n", "CARDINAL": "n", "MONEY": "n", "QUANTITY": "n",
-                "PERCENT": "n", "ORDINAL": "n"}
 
 _WS = re.compile(r"\s+")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -73,9 +66,7 @@ def entities_from_spans(spans: Iterable[Tuple[str, str]]) -> List[Entity]:
 def raw_features(headline: Optional[str], body: Optional[str],
                  entities: Sequence, config: EventConfig = DEFAULT_CONFIG) -> Dict[str, float]:
     """Counts of features, prefixed by block: ``t:`` body+headline terms,
-    ``h:`` headline terms, entity keys ``p:`` persons, ``o:`` organisations
-    and other names, ``g:`` places, ``n:`` dates and numbers (or all in
-    ``e:`` when ``entity_types`` is off)."""
+    ``h:`` headline terms, ``e:`` entity keys (a person's surname too)."""
     h, b = split_headline(headline, body, config.headline_from_body)
     feats: Dict[str, float] = {}
     for w in terms(h + "\n" + clip(b, config.term_max_chars)):
@@ -89,12 +80,11 @@ def raw_features(headline: Optional[str], body: Optional[str],
             if not e:
                 continue
             e = e[0]
-        blk = ENTITY_BLOCK.get(e.label, "o") if config.entity_types else "e"
         keys = [e.norm]
         if e.label == "PERSON" and " " in e.norm:
             keys.append(e.norm.rsplit(" ", 1)[1])
         for key in keys:
-            k = blk + ":" + key
+            k = "e:" + key
             feats[k] = feats.get(k, 0) + 1
     return feats
 
@@ -127,18 +117,18 @@ def idf(df: int, n_docs: int) -> float:
 
 def block_weights(config: EventConfig) -> Dict[str, float]:
     """Feature block prefix -> its weight in the vector."""
-    return {"t": config.w_terms, "h": config.w_headline, "e": config.w_entities,
-            "p": config.w_person, "o": config.w_org, "g": config.w_place, "n": config.w_number}
+    return {"t": config.w_terms, "h": config.w_headline, "e": config.w_entities}
 
 
-def weight_features(raw: Dict[str, float], df: Dict[str, int], n_docs: int,
+def weight_features(raw: Dict[str, float], df, n_docs: int,
                     config: EventConfig = DEFAULT_CONFIG) -> Dict[str, float]:
-    """Sparse vector: per block sublinear tf-idf, L2-normalized, scaled by
-    sqrt(block weight); the ``max_features`` heaviest kept; the whole vector
-    scaled to the article's evidence length (``vectors.evidence_scale``)."""
+    """Unit-length sparse vector: per block sublinear tf-idf, L2-normalized
+    and scaled by sqrt(block weight); the ``max_features`` heaviest kept.
+    ``df`` is anything with ``get(feature, default)``: a dict, or the run's
+    ``frequencies.DfSketch``."""
     blocks: Dict[str, Dict[str, float]] = {}
     for f, tf in raw.items():
-        w = (1.0 + math.log(tf)) * idf(df.get(df_key(f), 1), n_docs) ** config.idf_power
+        w = (1.0 + math.log(tf)) * idf(df.get(df_key(f), 1), n_docs)
         blocks.setdefault(f[0], {})[f] = w
     bw = block_weights(config)
     vec: Dict[str, float] = {}
@@ -152,5 +142,4 @@ def weight_features(raw: Dict[str, float], df: Dict[str, int], n_docs: int,
     if config.max_features and len(vec) > config.max_features:
         vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[: config.max_features])
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    scale = evidence_scale(len(df_features(raw)), config) / norm
-    return {f: v * scale for f, v in vec.items()}
+    return {f: v / norm for f, v in vec.items()}

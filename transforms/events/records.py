@@ -10,7 +10,7 @@ from typing import Dict, List, NamedTuple, Optional
 
 import apache_beam as beam
 
-__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector"]
+__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector", "Label"]
 
 
 class ArticleFeatures(NamedTuple):
@@ -33,6 +33,8 @@ class BlockMember(NamedTuple):
     vector: bytes
     #: All of the member's blocking keys, highest-weighted first.
     keys: List[str]
+    #: Mean similarity to the run's reference sample (``background``); 0 until measured.
+    background: float = 0.0
 
 
 class Edge(NamedTuple):
@@ -59,5 +61,13 @@ class NeighbourVector(NamedTuple):
     vector: bytes
 
 
-for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector):
+class Label(NamedTuple):
+    """A node of the graph (an article, or a first-pass cluster) and the
+    label of its connected piece (the smallest node id reached so far)."""
+
+    node: str
+    label: str
+
+
+for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector, Label):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

@@ -1,5 +1,6 @@
 """Scoring inside one block: the candidate pairs of a block, each with its
-similarity (dot product of the packed vectors times the time factor).
+score (the similarity of the packed vectors above the pair's background,
+``background.above_background``, times the time factor).
 
 Small blocks are scored pair by pair; larger ones as sparse matrix products in
 a sorted (time, id) window, so a block of m articles costs at most
@@ -11,6 +12,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from wiredesk.transforms.events.background import above_background, above_backgrounds
 from wiredesk.transforms.events.blocking import block_order
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember, Edge
@@ -43,7 +45,7 @@ def block_edges(key: str, members: Iterable[BlockMember],
     """Scored candidate pairs of one block, those scoring at least ``edge_min``.
 
     Each member is paired with the next ``block_window`` members in (time, id)
-    order, and never across more than ``time_horizon_days``. In a block small
+    order, and never across more than ``timing.horizon_days``. In a block small
     enough to pair everyone, a pair is scored only if ``key`` is the first
     blocking key the two articles share, so pairs sharing several small
     blocks are scored once (pairs from windowed blocks may repeat;
@@ -59,6 +61,7 @@ def block_edges(key: str, members: Iterable[BlockMember],
     full = m <= window + 1
     X = sparse_matrix([o.vector for o in order])
     times = np.array([np.nan if o.time is None else o.time for o in order], dtype=np.float64)
+    bgs = np.array([o.background for o in order], dtype=np.float64)
     out: List[Edge] = []
     step = max(1, 2048 // max(1, window))
     for start in range(0, m, step):
@@ -70,7 +73,7 @@ def block_edges(key: str, members: Iterable[BlockMember],
             j0, j1 = i + 1, min(m, i + 1 + window)
             if j0 >= j1:
                 continue
-            s = sims[r, j0 - start:j1 - start]
+            s = above_backgrounds(sims[r, j0 - start:j1 - start], bgs[i], bgs[j0:j1])
             s = s * time_factors(np.full(j1 - j0, times[i]), times[j0:j1], config)
             hits = np.nonzero((s >= config.edge_min) & (s > 0.0))[0].tolist()
             if not hits:
@@ -105,7 +108,8 @@ def _small_block_edges(key: str, order: List[BlockMember], config: EventConfig) 
                 vecs[j] = unpack_vector(b.vector)
             (ia, wa), (ib, wb) = vecs[i], vecs[j]
             _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
-            s = float(np.dot(wa[xa].astype(np.float64), wb[xb].astype(np.float64))) * f
+            s = above_background(float(np.dot(wa[xa].astype(np.float64), wb[xb].astype(np.float64))),
+                                 a.background, b.background) * f
             if s >= config.edge_min and s > 0.0:
                 out.append(make_edge(a.article_id, b.article_id, s))
     return out

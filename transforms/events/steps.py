@@ -1,5 +1,6 @@
-"""The Beam steps of the events stage that score: blocks, the burst boost,
-neighbour expansion (clustering and the stage itself are in ``transforms``).
+"""The Beam steps of the events stage that score: backgrounds, blocks, the
+burst boost, neighbour expansion (clustering and the stage itself are in
+``transforms``).
 
 Each wraps the pure functions of its sibling modules in keyed Beam steps; the
 vectors travel once per block key or per neighbour, never once per pair.
@@ -12,13 +13,16 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.typehints import KV
 
+from wiredesk.transforms.events.background import ReferenceSample, sample_rank
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
 from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
 from wiredesk.transforms.events.scoring import block_edges
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
+from wiredesk.transforms.join import JoinByKey
 
-__all__ = ["NAMESPACE", "EventStep", "ScoreBlocks", "BurstBoost", "BestNeighbours", "ExpandVectors"]
+__all__ = ["NAMESPACE", "EventStep", "SampleReference", "WithBackground", "ScoreBlocks", "BurstBoost",
+           "BestNeighbours", "ExpandVectors"]
 
 NAMESPACE = "wiredesk.events"
 
@@ -33,6 +37,44 @@ class EventStep(beam.PTransform):
     def __init__(self, config: EventConfig):
         super().__init__()
         self.config = config
+
+
+# -- backgrounds ---------------------------------------------------------------
+
+def _rank(member: BlockMember) -> bytes:
+    return sample_rank(member.article_id)
+
+
+class SampleReference(EventStep):
+    """Members -> one list: the ``background_sample`` members of smallest
+    ``background.sample_rank`` (a combine; the same in any order)."""
+
+    def expand(self, members):
+        return members | "Smallest" >> beam.combiners.Top.Of(self.config.background_sample, key=_rank,
+                                                             reverse=True)
+
+
+class WithBackgroundFn(beam.DoFn):
+    """A member with its background against the reference sample (a side
+    input of constant size, turned into a matrix once per worker)."""
+
+    def __init__(self):
+        self._sample = None
+        self._reference = None
+
+    def process(self, member: BlockMember, sample: List[BlockMember]):
+        if self._sample is not sample:
+            self._sample, self._reference = sample, ReferenceSample(sample)
+        yield member._replace(background=self._reference.background(member.article_id, member.vector))
+
+
+class WithBackground(beam.PTransform):
+    """(members, reference sample) -> members with their background."""
+
+    def expand(self, inputs):
+        members, sample = inputs
+        return members | "Background" >> beam.ParDo(
+            WithBackgroundFn(), sample=beam.pvalue.AsSingleton(sample)).with_output_types(BlockMember)
 
 
 # -- scoring blocks ------------------------------------------------------------
@@ -227,11 +269,11 @@ class ExpandVectors(EventStep):
             KV[str, BlockMember])
         vectors = (
             {"member": by_id, "asked_by": asks}
-            | "JoinNeighbourVectors" >> beam.CoGroupByKey()
+            | "JoinNeighbourVectors" >> JoinByKey()
             | "SendVectors" >> beam.FlatMap(_send_vector).with_output_types(KV[str, NeighbourVector])
         )
         return (
             {"member": by_id, "neighbour_vectors": vectors}
-            | "JoinOwnVector" >> beam.CoGroupByKey()
+            | "JoinOwnVector" >> JoinByKey()
             | "Expand" >> beam.FlatMap(_expand, self.config).with_output_types(BlockMember)
         )

@@ -14,7 +14,7 @@ import numpy as np
 
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 
-__all__ = ["DAY_SECONDS", "is_precise", "burst_seconds", "time_factor", "time_factors", "time_bin",
+__all__ = ["DAY_SECONDS", "is_precise", "burst_seconds", "horizon_days", "time_factor", "time_factors", "time_bin",
            "close_pairs", "burst_boost", "data_burst_boost"]
 
 DAY_SECONDS = 86400.0
@@ -30,20 +30,26 @@ def burst_seconds(config: EventConfig = DEFAULT_CONFIG) -> float:
     return 60.0 * config.time_burst_minutes
 
 
+def horizon_days(config: EventConfig = DEFAULT_CONFIG) -> float:
+    """Publication gap past which a pair cannot reach ``edge_min`` (its
+    content score is at most 1): pairs further apart are never compared."""
+    return config.time_grace_days + config.time_scale_days * math.log(1.0 / config.edge_min)
+
+
 def time_factor(ta: Optional[float], tb: Optional[float],
                 config: EventConfig = DEFAULT_CONFIG) -> float:
     """How much the publication gap changes a pair's similarity: 1 when
-    either time is unknown; 0 past the horizon; a Gaussian in the days beyond
-    the grace period; times (1 + boost * exp(-gap / burst)) when both times
-    are precise (not a bare date), for articles of one burst of coverage."""
+    either time is unknown or the gap is within the grace; beyond it
+    exp(-(days - grace) / time_scale_days), 0 past the horizon; times
+    (1 + boost * exp(-gap / burst)) when both times are precise (not a bare
+    date), for articles of one burst of coverage."""
     if ta is None or tb is None:
         return 1.0
     gap = abs(ta - tb)
-    days = gap / 86400.0
-    if days > config.time_horizon_days:
+    days = gap / DAY_SECONDS
+    if days > horizon_days(config):
         return 0.0
-    days = max(0.0, days - config.time_grace_days)
-    f = math.exp(-days * days / (2 * config.time_tau_days ** 2))
+    f = math.exp(-max(0.0, days - config.time_grace_days) / config.time_scale_days)
     if config.time_burst_boost > 0 and is_precise(ta) and is_precise(tb):
         f *= 1.0 + config.time_burst_boost * math.exp(-gap / burst_seconds(config))
     return f
@@ -52,16 +58,16 @@ def time_factor(ta: Optional[float], tb: Optional[float],
 def time_factors(ta: np.ndarray, tb: np.ndarray, config: EventConfig = DEFAULT_CONFIG) -> np.ndarray:
     """``time_factor`` over arrays of times (NaN = unknown)."""
     gap = np.abs(ta - tb)
-    days = gap / 86400.0
+    days = gap / DAY_SECONDS
     known = ~np.isnan(days)
     d = np.where(known, np.maximum(0.0, days - config.time_grace_days), 0.0)
-    out = np.exp(-d * d / (2 * config.time_tau_days ** 2))
+    out = np.exp(-d / config.time_scale_days)
     if config.time_burst_boost > 0:
         # is_precise over arrays (fmod of NaN is NaN, and ``known`` drops it)
         precise = known & (np.fmod(ta, DAY_SECONDS) != 0.0) & (np.fmod(tb, DAY_SECONDS) != 0.0)
         burst = np.exp(-np.where(precise, gap, np.inf) / burst_seconds(config))
         out = out * (1.0 + config.time_burst_boost * burst)
-    out[known & (days > config.time_horizon_days)] = 0.0
+    out[known & (days > horizon_days(config))] = 0.0
     return out
 
 

@@ -2,14 +2,16 @@
 features -> vectors -> scored blocks -> clusters -> events; copies inherit
 their canonical article's entities and event.
 
-The steps that score (blocks, burst boost, expansion) are in ``steps``; the
-clustering steps here run in ONE worker over the edges (ids and scores
-only), the one place that sees the whole graph. The algorithm and why it is
-built this way: README, "Events".
+Everything is keyed: document frequencies are one sketch of constant size
+(``frequencies``), the reference sample of the backgrounds is a constant
+number of articles, the graph is clustered per connected component
+(``components``), and assignments reach the articles by keyed joins. The
+steps that score are in ``steps``. The algorithm and why it is built this
+way: README, "Events".
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -19,23 +21,27 @@ from wiredesk.schemas.records import Article, Event
 from wiredesk.transforms import entities, typed  # the module: entities imports this package's pure modules
 from wiredesk.transforms.cleaning.timestamps import epoch_seconds
 from wiredesk.transforms.events.blocking import blocking_keys
-from wiredesk.transforms.events.clustering import cluster_edges, cluster_member
+from wiredesk.transforms.events.clustering import cluster_component, cluster_member
+from wiredesk.transforms.events.components import ConnectedComponents, LabelEdges
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.features import df_features, raw_features, weight_features
-from wiredesk.transforms.events.records import ArticleFeatures, BlockMember, Edge
+from wiredesk.transforms.events.frequencies import CountFrequencies, DfSketch
+from wiredesk.transforms.events.records import ArticleFeatures, BlockMember
 from wiredesk.transforms.events.steps import (
     NAMESPACE,
     BestNeighbours,
     BurstBoost,
     EventStep,
     ExpandVectors,
+    SampleReference,
     ScoreBlocks,
+    WithBackground,
 )
 from wiredesk.transforms.events.summary import event_id, summarize_event
 from wiredesk.transforms.events.vectors import pack_vector
+from wiredesk.transforms.join import JoinByKey
 
-__all__ = ["ClusterEvents", "ClusterGraph", "MergeClusters", "article_features", "vectorize", "event_key",
-           "inherit_entities"]
+__all__ = ["ClusterEvents", "ClusterGraph", "MergeClusters", "article_features", "vectorize", "inherit_entities"]
 
 
 def article_features(article: Article, config: EventConfig) -> ArticleFeatures:
@@ -44,40 +50,41 @@ def article_features(article: Article, config: EventConfig) -> ArticleFeatures:
     return ArticleFeatures(article.article_id, epoch_seconds(article.published_at), raw)
 
 
-def vectorize(feats: ArticleFeatures, df: Dict[str, int], n_docs: int, config: EventConfig) -> BlockMember:
+def vectorize(feats: ArticleFeatures, df: DfSketch, config: EventConfig) -> BlockMember:
     """Raw features -> BlockMember: packed tf-idf vector and blocking keys."""
-    vec = weight_features(feats.features, df, n_docs, config)
-    keys = blocking_keys(vec, df, n_docs, config)
+    vec = weight_features(feats.features, df, df.n_docs, config)
+    keys = blocking_keys(vec, df, df.n_docs, config)
     return BlockMember(feats.article_id, feats.time, pack_vector(vec), keys)
 
 
 # -- clustering --------------------------------------------------------------
 
-class ClusterEdgesFn(beam.DoFn):
-    """All edges (one key) -> (node, cluster key) for nodes in a cluster of two
-    or more. Nodes are articles in the first pass, first-pass clusters in the
-    second (``merge=True``)."""
+class ClusterComponentFn(beam.DoFn):
+    """(component label, its edges) -> (node, cluster key) for nodes in a
+    cluster of two or more. Nodes are articles in the first pass, first-pass
+    clusters in the second (``prefix`` "cluster_")."""
 
-    def __init__(self, config: EventConfig, merge: bool = False):
-        self.config = config
-        if merge:
-            #: Edges between first-pass clusters seen by the second pass.
-            self.edges = Metrics.counter(NAMESPACE, "cluster_edges")
-            #: First-pass clusters the second pass merged with another.
-            self.clustered = Metrics.counter(NAMESPACE, "merged_clusters")
-        else:
-            #: Edges (scored candidate pairs above edge_min) seen by the clustering step.
-            self.edges = Metrics.counter(NAMESPACE, "edges")
-            #: Articles that share an event with at least one other canonical article.
-            self.clustered = Metrics.counter(NAMESPACE, "clustered_articles")
+    def __init__(self, threshold: float, limit: int, prefix: str = ""):
+        self.threshold = threshold
+        self.limit = limit
+        #: Connected components clustered (each in one worker).
+        self.components = Metrics.counter(NAMESPACE, prefix + "components")
+        #: Edges inside components (what the clustering steps hold, all workers together).
+        self.edges = Metrics.counter(NAMESPACE, prefix + "component_edges")
+        #: Components of more than max_component nodes, cut in id order.
+        self.cut = Metrics.counter(NAMESPACE, prefix + "cut_components")
+        #: Nodes that share a cluster with at least one other.
+        self.clustered = Metrics.counter(NAMESPACE, prefix + "clustered_nodes")
 
     def process(self, element):
         _, edges = element
-        edges = sorted(edges)
+        edges = list(edges)
+        self.components.inc()
         self.edges.inc(len(edges))
-        nodes = sorted({e.lo for e in edges} | {e.hi for e in edges})
-        assignment = cluster_edges(nodes, edges, self.config.threshold)
-        sizes: Dict[str, int] = {}
+        assignment, parts = cluster_component(edges, self.threshold, self.limit)
+        if parts > 1:
+            self.cut.inc()
+        sizes: dict = {}
         for cluster in assignment.values():
             sizes[cluster] = sizes.get(cluster, 0) + 1
         for node, cluster in sorted(assignment.items()):
@@ -87,64 +94,75 @@ class ClusterEdgesFn(beam.DoFn):
 
 
 class ClusterGraph(EventStep):
-    """Edges -> (node, cluster key) by average linkage, in ONE worker: the
-    graph must be whole, and it holds ids and scores only."""
+    """Edges -> (node, cluster key) by average linkage at ``threshold``, one
+    connected component of the strong edges at a time (``components``)."""
 
-    def __init__(self, config: EventConfig, merge: bool = False):
+    def __init__(self, config: EventConfig, threshold: float, prefix: str = ""):
         super().__init__(config)
-        self.merge = merge
+        self.threshold = threshold
+        self.prefix = prefix
 
     def expand(self, edges):
-        return (
+        threshold = self.threshold
+        labels = (
             edges
-            | "EdgesToOneWorker" >> beam.Map(lambda e: (0, e)).with_output_types(KV[int, Edge])
-            | "GatherEdges" >> beam.GroupByKey()
-            | "ClusterEdges" >> beam.ParDo(ClusterEdgesFn(self.config, self.merge)).with_output_types(KV[str, str])
+            | "Strong" >> beam.Filter(lambda e: e.score >= threshold)
+            | "Components" >> ConnectedComponents(self.config.component_rounds)
+        )
+        return (
+            (edges, labels)
+            | "EdgesByComponent" >> LabelEdges(NAMESPACE, threshold, self.prefix)
+            | "GatherComponents" >> beam.GroupByKey()
+            | "ClusterComponent" >> beam.ParDo(ClusterComponentFn(
+                threshold, self.config.max_component, self.prefix)).with_output_types(KV[str, str])
         )
 
 
-def _by_cluster(member: BlockMember, clusters: Dict[str, str], min_size: int):
-    """member -> (its first-pass cluster, member). Only clustered articles are
-    in ``clusters``; the rest are clusters of one, needed only when
+def _member_by_cluster(element, min_size: int) -> List[Tuple[str, BlockMember]]:
+    """(article, {"member": [m], "cluster": [c]}) -> (c, m) for clustered
+    members; an unclustered one is a cluster of its own, needed only when
     ``min_size`` is 1."""
-    cluster: Optional[str] = clusters.get(member.article_id)
-    if cluster is not None or min_size <= 1:
-        yield cluster or member.article_id, member
+    article, joined = element
+    clusters = joined["cluster"] or ([article] if min_size <= 1 else [])
+    return [(c, m) for m in joined["member"] for c in clusters]
 
 
 class MergeClusters(EventStep):
-    """Second pass: (members, first-pass clusters, burst boost) -> (cluster,
-    merged cluster) for the clusters the pass merges. Each cluster of at least
-    ``merge_min_size`` articles becomes one member (``clustering.cluster_member``),
-    and the members are blocked, scored and clustered as articles are."""
+    """Second pass: (members, first-pass clusters, burst boost, reference
+    sample) -> (cluster, merged cluster) for the clusters the pass merges.
+    Each cluster of at least ``merge_min_size`` articles becomes one member
+    (``clustering.cluster_member``), with its background, and the members are
+    blocked, scored and clustered at ``merge_threshold``."""
 
     def expand(self, inputs):
-        members, clusters, boost = inputs
+        members, clusters, boost, sample = inputs
         cfg = self.config
+        by_id = members | "KeyMembers" >> beam.Map(lambda m: (m.article_id, m)).with_output_types(
+            KV[str, BlockMember])
         cluster_members = (
-            members
-            | "KeyByCluster" >> beam.FlatMap(_by_cluster, clusters=beam.pvalue.AsDict(clusters),
-                                             min_size=cfg.merge_min_size).with_output_types(KV[str, BlockMember])
+            {"member": by_id, "cluster": clusters}
+            | "JoinClusters" >> JoinByKey()
+            | "ByCluster" >> beam.FlatMap(_member_by_cluster, cfg.merge_min_size).with_output_types(
+                KV[str, BlockMember])
             | "GroupClusters" >> beam.GroupByKey()
             # a grouped value may be a lazy iterable (portable runners): a list has a length
             | "Listed" >> beam.MapTuple(lambda cluster, ms: (cluster, list(ms)))
             | "LargeEnough" >> beam.Filter(lambda kv: len(kv[1]) >= cfg.merge_min_size)
             | "ClusterVector" >> beam.MapTuple(cluster_member, config=cfg).with_output_types(BlockMember)
         )
+        cluster_members = (cluster_members, sample) | "ClusterBackground" >> WithBackground()
         return (
             (cluster_members, boost)
             | "ScoreClusters" >> ScoreBlocks(cfg, prefix="cluster_")
-            | "ClusterClusters" >> ClusterGraph(cfg, merge=True)
+            | "ClusterClusters" >> ClusterGraph(cfg, cfg.merge_threshold, prefix="cluster_")
         )
 
 
 # -- events --------------------------------------------------------------------
 
 class AssignEventsFn(beam.DoFn):
-    """(cluster key, articles of the cluster, copies included) -> articles with
-    event_id, and one Event row (tagged "events")."""
-
-    EVENTS = "events"
+    """(event key, articles of the event, copies included) -> the articles
+    with their event_id (``SummarizeEventFn`` makes the Event row)."""
 
     def __init__(self):
         #: Events found (singletons included).
@@ -152,26 +170,51 @@ class AssignEventsFn(beam.DoFn):
         #: Events reported by a single canonical article.
         self.singletons = Metrics.counter(NAMESPACE, "singleton_events")
 
-    def process(self, element, df, n_docs):
+    def process(self, element):
         _, members = element
-        members = inherit_entities(sorted(members, key=lambda a: (a.article_id, a.source or "", a.content_hash)))
+        members = _event_members(members)
         canonicals = [a for a in members if a.duplicate_of is None]
-        eid = event_id([(a.published_at, a.article_id) for a in canonicals or members])
         self.events.inc()
         if len(canonicals) <= 1:
             self.singletons.inc()
+        eid = event_id([(a.published_at, a.article_id) for a in canonicals or members])
         for article in members:
             yield article._replace(event_id=eid)
-        yield beam.pvalue.TaggedOutput(self.EVENTS, summarize_event(eid, members, df, n_docs))
 
 
-def event_key(article: Article, clusters: Dict[str, str],
-              merged: Optional[Dict[str, str]] = None) -> Tuple[str, Article]:
-    """(cluster key, article): a copy goes with its canonical article; a
-    first-pass cluster the second pass merged goes with the merged one."""
-    own = article.duplicate_of or article.article_id
-    key = clusters.get(own, own)
-    return (merged or {}).get(key, key), article
+def _event_members(members) -> List[Article]:
+    return inherit_entities(sorted(members, key=lambda a: (a.article_id, a.source or "", a.content_hash)))
+
+
+def summarize(element, df: DfSketch) -> Event:
+    """(event key, articles of the event) -> its Event row."""
+    _, members = element
+    members = _event_members(members)
+    canonicals = [a for a in members if a.duplicate_of is None]
+    eid = event_id([(a.published_at, a.article_id) for a in canonicals or members])
+    return summarize_event(eid, members, df, df.n_docs)
+
+
+def _own_key(article: Article) -> Tuple[str, Article]:
+    """A copy goes with its canonical article."""
+    return article.duplicate_of or article.article_id, article
+
+
+def _final_cluster(element) -> List[Tuple[str, str]]:
+    """(first cluster, {"article": [ids], "merged": [m]}) -> (article, m or
+    the first cluster). A key with no articles is an article the first pass
+    left alone that the second merged (``merge_min_size`` 1)."""
+    cluster, joined = element
+    final = min(joined["merged"], default=cluster)
+    return [(a, final) for a in joined["article"] or [cluster]]
+
+
+def _keyed_by_event(element) -> List[Tuple[str, Article]]:
+    """(own id, {"article": [articles], "event": [key]}) -> (event key, article);
+    an article of no cluster is an event of its own (its own id)."""
+    own, joined = element
+    key = min(joined["event"], default=own)
+    return [(key, a) for a in joined["article"]]
 
 
 def inherit_entities(members: List[Article]) -> List[Article]:
@@ -198,40 +241,45 @@ class ClusterEvents(beam.PTransform):
         canonicals = canonicals | "Entities" >> entities.ExtractEntities(self.model_name, cfg.ner_max_chars)
 
         feats = canonicals | "RawFeatures" >> beam.Map(article_features, cfg).with_output_types(ArticleFeatures)
-        n_docs = feats | "CountDocs" >> beam.combiners.Count.Globally()
         df = (
             feats
-            | "DfFeatures" >> beam.FlatMap(lambda f: df_features(f.features)).with_output_types(str)
-            | "CountDf" >> beam.combiners.Count.PerElement()
-            | "SharedOnly" >> beam.Filter(lambda kv: kv[1] >= 2)
+            | "DfFeatures" >> beam.Map(lambda f: df_features(f.features)).with_output_types(List[str])
+            | "CountDf" >> CountFrequencies()
         )
         members = feats | "Vectorize" >> beam.Map(
-            vectorize, df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs), config=cfg
-        ).with_output_types(BlockMember)
+            vectorize, df=beam.pvalue.AsSingleton(df), config=cfg).with_output_types(BlockMember)
         boost = members | "BurstBoost" >> BurstBoost(cfg)
-        edges = (members, boost) | "Score" >> ScoreBlocks(cfg)
         if cfg.expand_rounds:
+            first_sample = members | "FirstSample" >> SampleReference(cfg)
+            members = (members, first_sample) | "FirstBackground" >> WithBackground()
+            edges = (members, boost) | "Score" >> ScoreBlocks(cfg)
             asks = edges | "BestNeighbours" >> BestNeighbours(cfg)
             for round_ in range(cfg.expand_rounds):
                 members = (members, asks) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
-            edges = (members, boost) | "Rescore" >> ScoreBlocks(cfg)
+        sample = members | "Sample" >> SampleReference(cfg)
+        members = (members, sample) | "Background" >> WithBackground()
+        edges = (members, boost) | "Rescore" >> ScoreBlocks(cfg)
 
-        clusters = edges | "Cluster" >> ClusterGraph(cfg)
+        clusters = edges | "Cluster" >> ClusterGraph(cfg, cfg.threshold)
         if cfg.merge_clusters:
-            merged = (members, clusters, boost) | "MergeClusters" >> MergeClusters(cfg)
-        else:
-            merged = articles.pipeline | "NoMerges" >> beam.Create([]).with_output_types(KV[str, str])
-        # The assignments are ids only (clustered articles, not all): small
-        # enough for a side input, which saves a shuffle of whole articles.
-        assigned = (
+            merged = (members, clusters, boost, sample) | "MergeClusters" >> MergeClusters(cfg)
+            by_cluster = clusters | "ByFirstCluster" >> beam.KvSwap().with_output_types(KV[str, str])
+            clusters = (
+                {"article": by_cluster, "merged": merged}
+                | "JoinMerged" >> JoinByKey()
+                | "FinalCluster" >> beam.FlatMap(_final_cluster).with_output_types(KV[str, str])
+            )
+        keyed = (
             (canonicals, copies)
             | "AllArticles" >> beam.Flatten()
-            | "KeyByEvent" >> beam.Map(event_key, clusters=beam.pvalue.AsDict(clusters),
-                                       merged=beam.pvalue.AsDict(merged))
-            | "GroupEvents" >> beam.GroupByKey()
-            | "AssignEvents" >> beam.ParDo(
-                AssignEventsFn(), df=beam.pvalue.AsDict(df), n_docs=beam.pvalue.AsSingleton(n_docs)
-            ).with_outputs(AssignEventsFn.EVENTS, main="articles")
+            | "ByOwnId" >> beam.Map(_own_key).with_output_types(KV[str, Article])
         )
-        return {"articles": typed(assigned.articles, Article),
-                "events": typed(assigned[AssignEventsFn.EVENTS], Event)}
+        grouped = (
+            {"article": keyed, "event": clusters}
+            | "JoinEvents" >> JoinByKey()
+            | "KeyByEvent" >> beam.FlatMap(_keyed_by_event).with_output_types(KV[str, Article])
+            | "GroupEvents" >> beam.GroupByKey()
+        )
+        assigned = grouped | "AssignEvents" >> beam.ParDo(AssignEventsFn()).with_output_types(Article)
+        events = grouped | "SummarizeEvents" >> beam.Map(summarize, df=beam.pvalue.AsSingleton(df))
+        return {"articles": typed(assigned, Article), "events": typed(events, Event)}

@@ -9,7 +9,6 @@ cross Beam's data plane at memcpy speed, and numpy/scipy score them.
 from __future__ import annotations
 
 import hashlib
-import math
 from functools import lru_cache
 from typing import Dict, Iterable, List, Sequence, Tuple
 
@@ -18,7 +17,7 @@ import numpy as np
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import Edge, Neighbour
 
-__all__ = ["feature_id", "pack_vector", "unpack_vector", "sparse_matrix", "evidence_scale", "vector_length",
+__all__ = ["feature_id", "pack_vector", "unpack_vector", "sparse_matrix", "vector_length",
            "sum_heaviest", "expand_vector", "neighbour_lists"]
 
 _FEATURE_KEY = b"wiredesk-events-v1"
@@ -61,26 +60,6 @@ def sparse_matrix(vectors: Sequence[bytes]):
     cols, inverse = np.unique(ids, return_inverse=True)
     indptr = np.concatenate(([0], np.cumsum(lengths)))
     return sparse.csr_matrix((weights, inverse, indptr), shape=(len(parts), len(cols)))
-
-
-def evidence_scale(n_features: int, config: EventConfig = DEFAULT_CONFIG) -> float:
-    """Length of an article's vector, from how many distinct features it has.
-
-    Two reports of one event that draw n_a and n_b words from the event's
-    vocabulary (effective size V) have an expected cosine of about
-    1 / sqrt((1 + V/n_a)(1 + V/n_b)): a pair of headlines scores several
-    times lower than a pair of full articles about the same event. Scaling
-    each vector by sqrt((1 + V/n) / (1 + V/n_full)) makes their dot products
-    comparable, so one threshold serves both. n is clamped to
-    [evidence_min_features, max_features]; full-length articles keep 1.
-    ``evidence_vocab`` = 0 turns it off.
-    """
-    V = config.evidence_vocab
-    if V <= 0:
-        return 1.0
-    n_full = float(config.max_features or 150)
-    n = min(max(float(n_features), float(config.evidence_min_features), 1.0), n_full)
-    return math.sqrt((1.0 + V / n) / (1.0 + V / n_full))
 
 
 def vector_length(weights: np.ndarray) -> float:
