@@ -88,6 +88,44 @@ def is_local(path: str) -> bool:
     return "://" not in path
 
 
+#: Options that name paths: a local relative one is made absolute before the pipeline is built (``--state``
+#: too, when given).
+PATH_OPTIONS = ("input", "output", "table_root", "state")
+
+
+def absolute_path(path: str) -> str:
+    """A local relative path made absolute (a trailing ``/`` kept); an absolute path or a URI unchanged."""
+    if not path or not is_local(path) or os.path.isabs(path):
+        return path
+    absolute = os.path.abspath(path)
+    return absolute + "/" if path.endswith("/") else absolute
+
+
+def absolute_paths(argv: Sequence[str]) -> List[str]:
+    """``argv`` with the local relative paths of ``PATH_OPTIONS`` made absolute (``--input a b``, ``--output=c``).
+
+    A path reaches the workers as written, and a remote runner's workers do not run in this directory (on a Dask
+    cluster a relative ``--input seeds/*.txt`` matched nothing), so the run resolves them here, where the user
+    meant them. URIs (``gs://``, ``s3://`` ...) and absolute paths are left as they are.
+    """
+    args, out = list(argv), []
+    while args:
+        arg = args.pop(0)
+        name, eq, value = arg.partition("=")
+        if not (name.startswith("--") and name[2:] in PATH_OPTIONS):
+            out.append(arg)
+        elif eq:
+            out.append(f"{name}={absolute_path(value)}")
+        else:
+            out.append(arg)
+            # --input takes one or more values (as argparse reads them: up to the next option), the others one.
+            while args and not args[0].startswith("-"):
+                out.append(absolute_path(args.pop(0)))
+                if name != "--input":
+                    break
+    return out
+
+
 def staging_dir(output: str, run_id: str) -> str:
     out = output.rstrip("/")
     if is_local(out):
@@ -277,7 +315,8 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     ``progress``: a ``pipeline.progress.Progress`` to report the run's counts
     while it runs (the CLI's), or None.
     """
-    options = PipelineOptions(list(argv or []))
+    argv = absolute_paths(argv or [])
+    options = PipelineOptions(argv)
     paths = input_paths(options)
     check_inputs(paths)
     try:
@@ -285,7 +324,7 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
         target_file_bytes(options)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    options = PipelineOptions(use_all_cores(argv or [], paths))
+    options = PipelineOptions(use_all_cores(argv, paths))
     wd = options.view_as(WiredeskOptions)
     if not wd.table_root:
         check_output(wd.output)

@@ -249,3 +249,35 @@ def test_direct_runner_uses_all_cores_only_for_large_inputs(tmp_path):
     assert "--direct_running_mode=multi_processing" in use_all_cores([], [str(big)])
     assert use_all_cores(["--direct_num_workers", "1"], [str(big)]) == ["--direct_num_workers", "1"]
     assert use_all_cores(["--runner", "DataflowRunner"], [str(big)]) == ["--runner", "DataflowRunner"]
+
+
+def test_relative_input_output_paths_are_made_absolute():
+    """Beam hands paths to the workers as written: a remote runner's workers resolve a relative one elsewhere."""
+    import os
+
+    from wiredesk.pipeline.run import absolute_paths
+    here = os.getcwd()
+    assert absolute_paths(["--input", "seeds/*.txt", "in/", "gs://b/x.jsonl", "/abs/y.jsonl", "--runner=R",
+                           "--output", "out", "--table_root=root", "--state", "st", "--run_id", "x"]) == [
+        "--input", f"{here}/seeds/*.txt", f"{here}/in/", "gs://b/x.jsonl", "/abs/y.jsonl", "--runner=R",
+        "--output", f"{here}/out", f"--table_root={here}/root", "--state", f"{here}/st", "--run_id", "x"]
+    assert absolute_paths(["--input=a.jsonl", "--output=s3://b/o", "--direct_num_workers", "2"]) == [
+        f"--input={here}/a.jsonl", "--output=s3://b/o", "--direct_num_workers", "2"]
+
+
+def test_relative_input_is_resolved_where_wiredesk_runs(tmp_path, monkeypatch, run_cli):
+    import shutil
+
+    from wiredesk.pipeline.options import default_input
+    seeds = tmp_path / "feeds"
+    seeds.mkdir()
+    for path in sorted(__import__("glob").glob(default_input()))[:2]:
+        shutil.copy(path, seeds)
+    monkeypatch.chdir(tmp_path)
+    code, printed = run_cli("--input", "feeds/*.txt", "--output", "out")
+    assert code == 0, printed
+    m = manifest(tmp_path / "out")
+    assert m["inputs"] == [str(tmp_path / "feeds" / "*.txt")]
+    assert m["options"]["input"] == [str(tmp_path / "feeds" / "*.txt")]
+    assert m["options"]["output"] == str(tmp_path / "out")
+    assert m["counts"]["records_read"] == 2

@@ -98,3 +98,33 @@ def test_a_run_with_a_finalized_file_missing_is_not_committed(tmp_path):
     check_files({"files_articles": 1, "files_rejects": 0, "articles": 5}, files, str(tmp_path))
     with pytest.raises(IncompleteOutputError, match=r"articles: 2 finalized, 1 in place.*nothing was committed"):
         check_files({"files_articles": 2, "files_rejects": 0}, files, str(tmp_path))
+
+
+def test_files_are_written_aside_then_moved_by_name(tmp_path):
+    """The write steps (no fileio.WriteToFiles: Beam 2.77's Dask runner cannot run it) output each final path."""
+    from wiredesk.transforms.write.transforms import final_name
+    rows = rejects(11, 40) + rejects(12, 3)
+    with TestPipeline() as p:
+        paths = p | beam.Create(rows, reshuffle=True) | WriteTable(str(tmp_path), "rejects", SORT_KEYS["rejects"],
+                                                                   target_file_bytes=8_000)
+        assert_that(paths, equal_to([str(tmp_path / "rejects" / final_name(file_destination(day, i, n)))
+                                     for day, n in (("2024-03-11", 3), ("2024-03-12", 1)) for i in range(n)]))
+    assert final_name("dt=2024-03-11/part-00000-of-00001") == "dt=2024-03-11/part-00000-of-00001.parquet"
+    assert sorted(read_table(tmp_path, "rejects").column("reason").to_pylist()) == sorted(r.reason for r in rows)
+    assert not [p for p in (tmp_path / TEMPORARY).rglob("*") if p.is_file()]  # every temporary file moved
+
+
+def test_a_retried_move_is_idempotent_and_a_lost_file_fails(tmp_path):
+    from wiredesk.transforms.write.transforms import MoveIntoPlaceFn
+    move = MoveIntoPlaceFn("rejects", str(tmp_path / "rejects"))
+    first, second = tmp_path / "tmp1", tmp_path / "tmp2"
+    first.write_bytes(b"rows")
+    second.write_bytes(b"rows")
+    name = "dt=2024-03-11/part-00000-of-00001.parquet"
+    final = tmp_path / "rejects" / name
+    assert list(move.process((name, [str(second), str(first)]))) == [str(final)]
+    assert final.read_bytes() == b"rows" and not first.exists() and not second.exists()
+    assert list(move.process((name, [str(first)]))) == [str(final)]  # moved by an earlier attempt
+    final.unlink()
+    with pytest.raises(OSError, match="its temporary file is gone"):
+        list(move.process((name, [str(first)])))
