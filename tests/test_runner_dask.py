@@ -140,6 +140,53 @@ def test_dask_outputs_with_side_inputs(dask_cluster, tmp_path):
     assert json.loads(out_file.read_text()) == [["negative", -1], ["scaled", 10], ["scaled", 25]]
 
 
+def test_dask_entities_and_tables(dask_cluster, tmp_path):
+    """The NER step (batches from a GroupByKey, no finish_bundle output) and the write stage (no
+    fileio.WriteToFiles) on the Dask workers: every article once with the DirectRunner's entities, and the
+    DirectRunner's files with the same bytes."""
+    from dedup_helpers import make_article
+
+    from wiredesk.transforms.entities import ExtractEntities
+    from wiredesk.transforms.write import SORT_KEYS, WriteTable
+
+    people = ["Barack Obama", "Angela Merkel", "Emmanuel Macron", "Narendra Modi", "Jacinda Ardern"]
+    places = ["Paris", "Berlin", "Tokyo", "Nairobi", "Lima", "Toronto"]
+    arts = [make_article(f"A/{i}", f"{people[i % 5]} arrived in {places[i % 6]} on day {i} to meet officials.",
+                         published_at=f"2024-03-{10 + i % 3:02d}T10:00:00Z") for i in range(300)]
+
+    def run(argv, name):
+        out_file = tmp_path / f"{name}.json"
+
+        def write(rows):
+            out_file.write_text(json.dumps(sorted(rows)))
+
+        p = beam.Pipeline(options=PipelineOptions(argv))
+        analysed = p | beam.Create(arts) | ExtractEntities()
+        files = analysed | WriteTable(str(tmp_path / name), "articles", SORT_KEYS["articles"], 20_000)
+        rows = analysed | beam.Map(lambda a: [a.article_id, [list(e) for e in a.entities]])
+        # One last step over both branches, so Dask computes them all.
+        ((rows, files | beam.Map(lambda path: ["file", path.rsplit("/articles/", 1)[1]]))
+         | beam.Flatten() | beam.combiners.ToList() | beam.Map(write))
+        result = p.run()
+        try:
+            result.wait_until_finish()
+        finally:
+            client = getattr(result, "client", None)
+            if client is not None:
+                client.close()
+        files = {f.relative_to(tmp_path / name).as_posix(): f.read_bytes()
+                 for f in (tmp_path / name).rglob("*.parquet")}
+        return json.loads(out_file.read_text()), files
+
+    direct = run([], "direct")
+    on_dask = run([DASK_RUNNER, f"--dask_client_address={dask_cluster['address']}"], "dask")
+    assert len([r for r in direct[0] if r[0] != "file"]) == 300
+    assert sum(bool(r[1]) for r in direct[0] if r[0] != "file") >= 250
+    assert on_dask[0] == direct[0]
+    assert sorted(on_dask[1]) == sorted(direct[1]) and len(direct[1]) > 3
+    assert on_dask[1] == direct[1]
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "Beam 2.77's Dask runner: the events stage's ParDo with tagged outputs (transforms/events/transforms.py, "
     "AssignEventsFn) hands articles and events to both tables, RunInference loses each bundle's last batch "
