@@ -4,7 +4,7 @@ Deterministic (``seed``): the bodies of ECB+ (982 articles) and of the Lee
 corpus (350 ABC News articles), split into sentences (newlines, then ``. ! ?``
 before a capital; sentences of up to 60 words, at least 4 of them purely
 alphabetic). Those bodies hold only about 1,600 disjoint passages of whole
-sentences of ~170 words (pass A), so a pool of 4N articles is built in three
+sentences of ~170 words (pass A), so a pool of the largest size is built in three
 passes, each candidate ~170 words (150-195, headline included):
 
 A. consecutive sentence windows of every source article (disjoint passages);

@@ -1,11 +1,13 @@
 """The labelled sets the events benchmark scores, and the JSON lines it reads and writes.
 
-``ecbplus`` and ``uci-news-aggregator`` come from the shared data directory
-(``--data``, default ``$WIREDESK_DATA`` or ``/work/shared/data``; see its
-README); the five ``seeds/*.txt`` stories are one event, with the gold written
-on the fly. ``TIME_STRESS`` changes a set's publication times (all within one
-random hour, or every second record undated) to show what the burst boost does
-when times carry no story signal.
+The labelled sets ``LABELLED`` (ECB+, the UCI headlines, GVC, NewsWCL50) come
+from the shared data directory (``--data``, default ``$WIREDESK_DATA`` or
+``/work/shared/data``; each set is ``<name>/articles.jsonl`` and
+``<name>/gold.jsonl``, see its README); a set missing there is skipped with a
+note. The five ``seeds/*.txt`` stories are one event, with the gold written on
+the fly. ``TIME_STRESS`` (only with ``--stress``) changes a set's publication
+times (all within one random hour, or every second record undated) to show
+what the burst boost does when times carry no story signal.
 """
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ import random
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from benchmarks.supervise import REPO
+from benchmarks.supervise import REPO, progress
 
 DEFAULT_DATA = Path(os.environ.get("WIREDESK_DATA", "/work/shared/data"))
 SEEDS_GLOB = str(REPO / "seeds" / "*.txt")
-LABELLED = ("ecbplus", "uci-news-aggregator")
+LABELLED = ("ecbplus", "uci-news-aggregator", "gvc", "newswcl50")
 
 
 def read_jsonl(path) -> List[dict]:
@@ -62,9 +64,14 @@ def load_seeds() -> Tuple[List[dict], Dict[str, str]]:
 
 
 def quality_sets(data: Path) -> Iterator[Tuple[str, List[str], Optional[str], List[dict], Dict[str, str]]]:
-    """(name, wiredesk inputs, gold path or None, records, gold dict) per labelled set."""
+    """(name, wiredesk inputs, gold path or None, records, gold dict) per
+    labelled set found in ``data`` (a missing one is skipped with a note on
+    stderr), then the seeds."""
     for name in LABELLED:
         arts_path, gold_path = data / name / "articles.jsonl", data / name / "gold.jsonl"
+        if not (arts_path.is_file() and gold_path.is_file()):
+            progress(f"note: set {name} skipped: no {arts_path} or {gold_path}")
+            continue
         gold = {str(g["id"]): str(g["event"]) for g in read_jsonl(gold_path)}
         yield name, [str(arts_path)], str(gold_path), read_jsonl(arts_path), gold
     arts, gold = load_seeds()
@@ -93,3 +100,9 @@ TIME_STRESS = {
     "ecbplus": [("times random in 1 h", _dense_times)],
     "uci-news-aggregator": [("times random in 1 h", _dense_times), ("half the times removed", _half_undated)],
 }
+
+
+def missing_sets(data: Path) -> List[str]:
+    """The labelled sets ``data`` does not hold (skipped by ``quality_sets``)."""
+    return [n for n in LABELLED
+            if not ((data / n / "articles.jsonl").is_file() and (data / n / "gold.jsonl").is_file())]

@@ -1,8 +1,8 @@
-"""Event grouping: quality next to a TF-IDF baseline, and the speed goal.
+"""Event grouping (issue 10): quality next to the TF-IDF anchors, leave-one-set-out, and the speed goals.
 
-``python -m benchmarks.events [--docs N] [--skip-quality] [--skip-speed]
-[--repeat R] [--seed S] [--data DIR] [--workdir DIR] [--keep] [--timeout S]
-[--stall S] [--max-rss-mb MB]``
+``python -m benchmarks.events [--sizes 2000,8000] [--ner-all] [--skip-quality]
+[--skip-loso] [--skip-speed] [--stress] [--repeat R] [--seed S] [--data DIR]
+[--workdir DIR] [--keep] [--timeout S] [--stall S] [--max-rss-mb MB]``
 
 Run it from the repository root with the project's venv
 (``.venv/bin/python -m benchmarks.events``). This module is the command line;
@@ -11,16 +11,22 @@ the parts live beside it, each documented in its own docstring:
 * ``benchmarks.supervise``: runs the real ``wiredesk run`` as a guarded,
   timed subprocess (killed when it fails, hangs, runs too long or holds too
   much memory) and records the code the runs used;
-* ``benchmarks.datasets``: the labelled sets (ECB+, UCI headlines, the seeds)
-  and their time-stress variants;
-* ``benchmarks.baseline``: the TF-IDF average-link baseline;
-* ``benchmarks.quality``: wiredesk and the baseline scored on those sets;
-* ``benchmarks.corpus``: the seeded corpus of real text for the speed goal;
-* ``benchmarks.speed``: ``wiredesk run`` timed against spaCy NER alone.
+* ``benchmarks.datasets``: the labelled sets (ECB+, UCI headlines, GVC,
+  NewsWCL50, the seeds) and their time-stress variants (``--stress``);
+* ``benchmarks.baseline``: the TF-IDF average-link anchors (fixed 0.85, and
+  each set's best threshold);
+* ``benchmarks.quality``: wiredesk and the anchors on those sets, one table,
+  and the goal checks;
+* ``benchmarks.loso``: leave-one-set-out over a 27-config grid, from the
+  quality runs' outputs;
+* ``benchmarks.corpus``: the seeded corpus of real text for the speed goals;
+* ``benchmarks.speed``: ``wiredesk run`` timed against spaCy NER alone, with
+  peak memory.
 
-The last line printed is one JSON object with every number, plus the commit
-and the uncommitted files the runs used (``code``): the CLI runs the working
-tree.
+Printed in that order: the quality table and its goals, the LOSO rows, the
+speed table and its goals. The last line printed is one JSON object with every
+number, plus the commit and the uncommitted files the runs used (``code``):
+the CLI runs the working tree.
 """
 from __future__ import annotations
 
@@ -34,16 +40,29 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 from benchmarks.datasets import DEFAULT_DATA
-from benchmarks.quality import format_quality, quality
-from benchmarks.speed import format_speed, ner_worker, speed
+from benchmarks.quality import WIREDESK, format_quality, quality
+from benchmarks.speed import DEFAULT_SIZES, format_speed, ner_worker, speed
 from benchmarks.supervise import code_state, loadavg, memory_limit_mb
+
+
+def _sizes(text: str):
+    sizes = [int(x) for x in text.split(",") if x.strip()]
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive integers, e.g. 2000,8000")
+    return sizes
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.events", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--docs", type=int, default=2000, help="base corpus size N (also runs 4N); default 2000")
-    ap.add_argument("--skip-quality", action="store_true", help="skip the labelled sets")
-    ap.add_argument("--skip-speed", action="store_true", help="skip the speed goal")
+    ap.add_argument("--sizes", type=_sizes, default=list(DEFAULT_SIZES),
+                    help="corpus sizes of the speed part, comma-separated (default 2000,8000; "
+                         "32000 and 100000 accepted)")
+    ap.add_argument("--ner-all", action="store_true", help="time spaCy NER alone at every size, not just the first")
+    ap.add_argument("--skip-quality", action="store_true", help="skip the labelled sets (and LOSO)")
+    ap.add_argument("--skip-loso", action="store_true", help="skip the leave-one-set-out grid")
+    ap.add_argument("--skip-speed", action="store_true", help="skip the speed goals")
+    ap.add_argument("--stress", action="store_true", help="add the time-stress rows (sets with their times changed)")
+    ap.add_argument("--processes", type=int, default=2, help="processes of the LOSO grid (default 2)")
     ap.add_argument("--repeat", type=int, default=1, help="timed runs per measurement, minimum used (default 1)")
     ap.add_argument("--seed", type=int, default=20240304, help="corpus seed")
     ap.add_argument("--data", default=str(DEFAULT_DATA), help="the shared data directory")
@@ -72,12 +91,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     result: Dict[str, object] = {"cpus": os.cpu_count(), "loadavg_start": loadavg(), "code": code_state()}
     try:
         if not args.skip_quality:
-            q = quality(data, workdir, *guards)
+            q = quality(data, workdir, *guards, stress=args.stress)
             print(format_quality(q))
-            print()
+            print(flush=True)
             result["quality"] = q
+            if not args.skip_loso:
+                from benchmarks.loso import format_loso, loso
+
+                outputs = {n: d for n, d in q["outputs"].items() if n != "seeds"}
+                if len(outputs) >= 2:
+                    gold_paths = {n: str(data / n / "gold.jsonl") for n in outputs}
+                    run_f1 = {n: q["sets"][n][WIREDESK]["bcubed_f1"] for n in outputs}
+                    r = loso(outputs, gold_paths, args.processes, run_f1)
+                    r.pop("scores")   # the F1 of every cell stays in "f1"
+                    print(format_loso(r))
+                    print(flush=True)
+                    result["loso"] = r
+                else:
+                    print("leave-one-set-out: skipped (fewer than two labelled sets ran)\n", flush=True)
         if not args.skip_speed:
-            s = speed(data, workdir, args.docs, args.seed, args.repeat, *guards)
+            s = speed(data, workdir, args.sizes, args.seed, args.repeat, *guards, ner_all=args.ner_all)
             print(format_speed(s))
             print()
             result["speed"] = s
