@@ -145,7 +145,7 @@ class EventConfig:
         6.0, "positive", _positive, flag="event_burst_minutes",
         help="Events: time scale of that boost, in minutes (it fades as exp(-gap / this); default 6).")
     # Rounds of label propagation that find the connected pieces of the graph clustered apart.
-    component_rounds: int = _knob(12, "a whole number, 1 or more", _count(1))
+    component_rounds: int = _knob(4, "a whole number, 1 or more", _count(1))
     # Most articles clustered in one worker: a larger piece is cut in (time, id) order.
     max_component: int = _knob(20_000, "a whole number, 2 or more", _count(2))
 
