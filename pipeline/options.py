@@ -36,6 +36,16 @@ class WiredeskOptions(PipelineOptions):
                  "it): each run is committed as one snapshot per table, all tables at once; the same input run "
                  "again replaces its rows. A local directory. Without it: --output's plain Parquet layout.")
         parser.add_argument(
+            "--state", default=None,
+            help="State carried between runs (a local directory or any Beam filesystem): the canonical stories of "
+                 "the last --state_horizon_days days, their MinHash sketches and event features. A run dedups its "
+                 "stories against them (an earlier canonical stays canonical) and continues their events (same "
+                 "event_id); a state written with other parameters is refused. Without it each run starts afresh.")
+        parser.add_argument(
+            "--state_horizon_days", type=float, default=7.0,
+            help="With --state: keep stories this many days back from the latest published_at (else ingested_at) "
+                 "the state has seen, not the clock (default 7).")
+        parser.add_argument(
             "--raw_max_chars", type=int, default=RAW_MAX_CHARS,
             help="Longest raw input kept on a reject, in characters.")
         parser.add_argument(

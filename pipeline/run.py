@@ -338,9 +338,16 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
             raise InputError(str(exc)) from exc
     else:
         staging = staging_dir(wd.output, run_id)
+    state_plan = None
+    if wd.state:
+        from wiredesk.pipeline import state
+        try:
+            state_plan = state.plan_from_options(options, run_id)
+        except state.StateError as exc:
+            raise InputError(str(exc)) from exc
 
     p = beam.Pipeline(runner=local_runner(options), options=options)
-    outputs = build_pipeline(p, options, output_dir=staging)
+    outputs = build_pipeline(p, options, output_dir=staging, state_plan=state_plan)
     channel = None
     if progress is not None:
         from wiredesk.pipeline.progress import attach
@@ -368,11 +375,17 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     remove_temporary(staging)
     finished = _dt.datetime.now(_dt.timezone.utc)
     manifest = make_manifest(run_id, options, paths, counts, started, finished, files)
+    if state_plan is not None:
+        manifest["state"] = {"uri": state_plan.uri, "read": state_plan.base, "written": state_plan.version,
+                             "retry": state_plan.retry}
     with FileSystems.create(FileSystems.join(staging, "_manifest.json")) as fh:
         fh.write(json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8"))
     if wd.table_root:  # the verified files are committed in place, as one snapshot per table
         table_root.commit_run(wd.table_root, staging, files, manifest)
     else:
         commit(staging, wd.output, run_id)
+    if state_plan is not None:  # only once the run's outputs are committed: the next run reads this state
+        from wiredesk.pipeline import state
+        state.commit_state(state_plan)
     return RunResult(run_id=run_id, output=wd.table_root or wd.output, manifest=manifest,
                      metrics=wiredesk_metrics(result))

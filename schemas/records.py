@@ -253,6 +253,8 @@ class Event(NamedTuple):
     top_entities: List[EntityCount]
     top_terms: List[str]
     representative_article_id: str
+    #: Ids of earlier runs' events (``--state``) merged into this one by this run's stories.
+    merged_event_ids: List[str] = []
 
 
 for _record in (EntityCount, Event):

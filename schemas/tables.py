@@ -20,7 +20,7 @@ import pyarrow as pa
 
 #: Version of the output tables' schemas, MAJOR.MINOR: an additive change (a new column, a new nested field)
 #: bumps MINOR; a rename, a removal, a type change or a change of a column's meaning bumps MAJOR.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: Field metadata key of a column's meaning.
 DESCRIPTION = "description"
@@ -196,6 +196,9 @@ EVENTS = schema("events", [
           "articles, rare in the run), each in its most frequent surface form (at most 10)."),
     field("representative_article_id", pa.string(), "`article_id` of the canonical article whose entities the "
           "rest of the event shares most; its headline is the title.", nullable=False),
+    field("merged_event_ids", pa.list_(pa.string()), "Earlier runs' events (`wiredesk run --state`) that this "
+          "run's stories joined to this one: their ids are merged away into `event_id` (the earliest event's) and "
+          "recorded here; empty otherwise."),
 ])
 
 #: Table name -> schema. ``transforms.write`` writes each under DIR/<name>/.

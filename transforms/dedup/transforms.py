@@ -35,7 +35,23 @@ from wiredesk.transforms.join import JoinByKey
 from wiredesk.transforms.outputs import ParDoOutputs
 
 __all__ = ["NAMESPACE", "NearDuplicates", "ComputeFeatures", "ResolveExact", "BandKeysFn",
-           "BucketPairsFn", "VerifyFn", "ResolveGroupsFn", "AttachFn"]
+           "BucketPairsFn", "VerifyFn", "ResolveGroupsFn", "AttachFn", "PRIOR_OFFSET", "prior_member", "is_prior"]
+
+#: How far a prior canonical's rank (one of an earlier run's, ``--state``) is moved ahead of every new
+#: article's: ``Rank.undated`` minus this, so an earlier canonical always stays canonical, and prior ranks keep
+#: their own order among themselves.
+PRIOR_OFFSET = 3
+
+
+def prior_member(member: ExactMember) -> ExactMember:
+    """An earlier run's canonical as an exact-group member that ranks before every new article."""
+    rank = member.rank._replace(undated=member.rank.undated - PRIOR_OFFSET)
+    features = member.features._replace(rank=rank) if member.features is not None else None
+    return ExactMember(rank, member.article_id, features)
+
+
+def is_prior(rank) -> bool:
+    return rank.undated < 0
 
 #: Counter namespace; ``wiredesk run`` prints every counter of it. Counters:
 #: exact_copies, near_copies (includes exact copies of a near copy),
@@ -106,10 +122,14 @@ class BucketPairsFn(beam.DoFn):
 
     def process(self, element):
         _key, members = element
+        # Two earlier runs' canonicals were compared when the later one arrived: not again.
+        priors = {m.article_id for m in members if is_prior(m.rank)}
         oversized, pairs = bucket_pairs(members, self.config)
         if oversized:
             self.oversized_buckets.inc()
         for pair in pairs:
+            if priors and pair.better_id in priors and pair.worse_id in priors:
+                continue
             yield pair, None
 
 
@@ -197,18 +217,31 @@ class AttachFn(beam.DoFn):
 class NearDuplicates(beam.PTransform):
     """Exact, then near-duplicate detection with one shared DedupConfig.
 
-    Returns ``{"articles": PCollection[Article], "duplicates": PCollection[Duplicate]}``.
+    Returns ``{"articles": PCollection[Article], "duplicates": PCollection[Duplicate],
+    "members": PCollection[KV[exact key, ExactMember]]}`` (what ``--state`` keeps of the canonicals).
+
+    The input is the articles, or ``(articles, prior)`` with ``prior`` an earlier run's canonicals as
+    ``KV[exact key, ExactMember]`` (``--state``): they take part in the exact groups and the LSH buckets,
+    ranked before every new article (``prior_member``), so a new copy of one points to it and an earlier
+    canonical stays canonical; they are not articles of this run and are not output.
     """
 
     def __init__(self, config: DedupConfig = DEFAULT_CONFIG, label=None):
         super().__init__(label)
         self.config = config
 
-    def expand(self, articles):
+    def expand(self, inputs):
         cfg = self.config
+        articles, prior = inputs if isinstance(inputs, tuple) else (inputs, None)
+        members = articles | "Features" >> beam.ParDo(ComputeFeatures(cfg)).with_output_types(KV[str, ExactMember])
+        grouped = members
+        if prior is not None:
+            grouped = (
+                (members, prior | "PriorRank" >> beam.MapTuple(lambda k, m: (k, prior_member(m))).with_output_types(
+                    KV[str, ExactMember]))
+                | "WithPrior" >> beam.Flatten())
         exact = (
-            articles
-            | "Features" >> beam.ParDo(ComputeFeatures(cfg)).with_output_types(KV[str, ExactMember])
+            grouped
             | "GroupExact" >> beam.GroupByKey()
             | "ResolveExact" >> ParDoOutputs(ResolveExact(), {"canonicals": Features,
                                                              ResolveExact.COPIES: KV[str, str]}))
@@ -247,4 +280,4 @@ class NearDuplicates(beam.PTransform):
              "assignment": assignments}
             | "JoinArticles" >> JoinByKey()
             | "Attach" >> ParDoOutputs(AttachFn(), {"articles": Article, AttachFn.DUPLICATES: Duplicate}))
-        return {"articles": out["articles"], "duplicates": out[AttachFn.DUPLICATES]}
+        return {"articles": out["articles"], "duplicates": out[AttachFn.DUPLICATES], "members": members}

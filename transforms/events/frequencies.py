@@ -20,7 +20,7 @@ import numpy as np
 
 from wiredesk.transforms.events.vectors import feature_id
 
-__all__ = ["DEPTH", "WIDTH", "DfSketch", "CountFrequencies"]
+__all__ = ["DEPTH", "WIDTH", "DfSketch", "CountFrequencies", "MergeFrequencies"]
 
 DEPTH = 2
 WIDTH = 1 << 21
@@ -100,3 +100,17 @@ class CountFrequencies(beam.PTransform):
 
     def expand(self, features):
         return features | "Sketch" >> beam.CombineGlobally(CountFrequenciesFn())
+
+
+class MergeFrequenciesFn(CountFrequenciesFn):
+    """DfSketches -> their sum (an earlier run's, ``--state``, and this run's): still one fixed-size sketch."""
+
+    def add_input(self, sketch, other):
+        return sketch.merge(other)
+
+
+class MergeFrequencies(beam.PTransform):
+    """PCollection of DfSketch -> one DfSketch, their sum."""
+
+    def expand(self, sketches):
+        return sketches | "Merge" >> beam.CombineGlobally(MergeFrequenciesFn())

@@ -10,7 +10,7 @@ from typing import Dict, List, NamedTuple, Optional
 
 import apache_beam as beam
 
-__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector", "Label"]
+__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector", "Label", "PriorMember"]
 
 
 class ArticleFeatures(NamedTuple):
@@ -69,5 +69,12 @@ class Label(NamedTuple):
     label: str
 
 
-for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector, Label):
+class PriorMember(NamedTuple):
+    """An earlier run's canonical article (``--state``): its member as that run vectorized it, and its event."""
+
+    member: BlockMember
+    event_id: str
+
+
+for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector, Label, PriorMember):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

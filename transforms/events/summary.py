@@ -105,8 +105,10 @@ def representative(canonicals: Sequence[Article]) -> Article:
                                           a.published_at is None, a.published_at or "", a.article_id))
 
 
-def summarize_event(event: str, members: Sequence[Article], df: Dict[str, int], n_docs: int) -> Event:
-    """One events-table row from all of an event's articles (copies included)."""
+def summarize_event(event: str, members: Sequence[Article], df: Dict[str, int], n_docs: int,
+                    merged: Sequence[str] = ()) -> Event:
+    """One events-table row from all of an event's articles (copies included); ``merged``: earlier runs'
+    events merged into it."""
     canonicals = [a for a in members if a.duplicate_of is None] or list(members)
     rep = representative(canonicals)
     times = sorted(t for t in (a.published_at or a.ingested_at for a in members) if t)
@@ -123,4 +125,5 @@ def summarize_event(event: str, members: Sequence[Article], df: Dict[str, int], 
         top_entities=top_entities(canonicals),
         top_terms=top_terms(canonicals, df, n_docs),
         representative_article_id=rep.article_id,
+        merged_event_ids=sorted(merged),
     )
