@@ -1,7 +1,7 @@
 """The ``wiredesk`` command.
 
     wiredesk run [--input PATH ...] [--output DIR] [--quiet | --verbose] [--progress_interval S] [any Beam option]
-    wiredesk evaluate --gold GOLD.jsonl [--output DIR]
+    wiredesk evaluate --gold GOLD.jsonl [--output DIR ...]
     wiredesk report OUTPUT_DIR [--html FILE]
     wiredesk compact TABLE_ROOT [--expire_older_than_hours H] [--orphan_older_than_hours H]
 """
@@ -76,7 +76,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="run the pipeline: --input PATH ... --output DIR, plus any Beam option")
     ev = sub.add_parser("evaluate", help="score a run's events against gold {\"id\", \"event\"} lines")
     ev.add_argument("--gold", required=True, help="JSON lines of {\"id\": ARTICLE_ID, \"event\": LABEL}")
-    ev.add_argument("--output", default="output", help="the run's output directory (default ./output)")
+    ev.add_argument("--output", nargs="+", default=["output"],
+                    help="the run's output directory (default ./output), or several: the batches of runs with one "
+                         "--state, scored together")
     ev.add_argument("--json", action="store_true", help="print only the scores as one JSON object")
     rep = sub.add_parser("report", help="write one self-contained HTML page of a run's events, stories and rejects")
     rep.add_argument("output_dir", metavar="OUTPUT_DIR", help="the run's output directory")
@@ -125,7 +127,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         from wiredesk.pipeline.evaluate import GoldError, evaluate, format_scores
         try:
-            scores = evaluate(args.gold, args.output)
+            scores = evaluate(args.gold, args.output if len(args.output) > 1 else args.output[0])
         except (GoldError, FileNotFoundError, OSError) as exc:
             print(f"wiredesk: {exc}", file=sys.stderr)
             return 2

@@ -56,9 +56,14 @@ class RunEvents(NamedTuple):
     by_source_id: Dict[str, List[str]]
 
 
-def load_events(output: str) -> RunEvents:
-    table = ds.dataset(f"{output.rstrip('/')}/articles", format="parquet", partitioning="hive").to_table(
+def load_events(output) -> RunEvents:
+    """``output``: a run's directory, or several (the batches of ``wiredesk run --state``: each story is in the
+    run that brought it)."""
+    outputs = [output] if isinstance(output, str) else list(output)
+    parts = [ds.dataset(f"{o.rstrip('/')}/articles", format="parquet", partitioning="hive") for o in outputs]
+    table = (parts[0] if len(parts) == 1 else ds.dataset(parts)).to_table(
         columns=["article_id", "source_article_id", "source", "event_id"])
+    merged = merged_events(outputs)
     by_story: Dict[str, str] = {}
     sources: Dict[str, Optional[str]] = {}
     by_source_id: Dict[str, List[str]] = {}
@@ -67,8 +72,32 @@ def load_events(output: str) -> RunEvents:
         sources[key] = row["source"]
         by_source_id.setdefault(row["source_article_id"] or key, []).append(key)
         if row["event_id"] is not None:
-            by_story[key] = row["event_id"]
+            by_story[key] = current_event(row["event_id"], merged)
     return RunEvents(by_story, sources, by_source_id)
+
+
+def merged_events(outputs: List[str]) -> Dict[str, str]:
+    """Merged-away event id -> the event it went to, from the events tables' ``merged_event_ids`` (runs with
+    ``--state``: an earlier run's rows keep the id their run gave; a later run that merged it records it)."""
+    out: Dict[str, str] = {}
+    for o in outputs:
+        path = f"{o.rstrip('/')}/events"
+        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        if "merged_event_ids" not in dataset.schema.names:
+            continue
+        for row in dataset.to_table(columns=["event_id", "merged_event_ids"]).to_pylist():
+            for old in row["merged_event_ids"] or []:
+                out[old] = min(out.get(old, row["event_id"]), row["event_id"])
+    return out
+
+
+def current_event(event: str, merged: Dict[str, str]) -> str:
+    """The event an id names now: followed through the merges (a chain of them too)."""
+    seen = {event}
+    while event in merged and merged[event] not in seen:
+        event = merged[event]
+        seen.add(event)
+    return event
 
 
 def resolve(label: GoldLabel, run: RunEvents) -> Optional[str]:
@@ -86,8 +115,8 @@ def resolve(label: GoldLabel, run: RunEvents) -> Optional[str]:
     return matches[0] if matches else None
 
 
-def evaluate(gold_path: str, output: str) -> Dict[str, object]:
-    """Scores of a finished run in ``output`` against the gold file."""
+def evaluate(gold_path: str, output) -> Dict[str, object]:
+    """Scores of a finished run in ``output`` (or of several runs' outputs together) against the gold file."""
     run = load_events(output)
     gold: Dict[str, str] = {}
     named_by: Dict[str, GoldLabel] = {}

@@ -137,13 +137,15 @@ def test_torn_state_is_refused(tmp_path):
 
 
 def test_eviction_bounds_the_state(tmp_path):
-    days = [[story(f"d{d}", f"Day {d} report", f"{MARKETS} Day {d} item {d}." if d % 2 else f"{ELECTION} {d}",
-                   f"2024-04-{d:02d}T12:00:00Z")] for d in range(1, 6)]
+    days = [[story(f"d{d}", f"Day {d} report", " ".join(f"w{d}x{k}" for k in range(30)), f"2024-04-{d:02d}T12:00:00Z"),
+             story(f"d{d}-copy", f"Day {d} again", " ".join(f"w{d}x{k}" for k in range(30)),
+                   f"2024-04-{d:02d}T13:00:00Z")]
+            for d in range(1, 6)]
     state = tmp_path / "state"
     for i, path in enumerate(write_batches(tmp_path, days), 1):
-        run_batch(path, tmp_path / f"o{i}", state, "--state_horizon_days", "2")
+        run_batch(path, tmp_path / f"o{i}", state, "--state_horizon_days", "2.5")
     kept = [a for a, *_ in state_rows(state)]
-    assert kept == ["Wire/d3", "Wire/d4", "Wire/d5"]  # day 5 and the two days before it
+    assert kept == ["Wire/d3", "Wire/d4", "Wire/d5"]  # back 2.5 days from day 5
     manifest = json.loads((state / (state / CURRENT).read_text().strip() / MANIFEST).read_text())
     assert manifest["rows"]["canonicals"] == 3 and manifest["latest_seen_at"] is not None
 

@@ -325,7 +325,8 @@ class BuildState(beam.PTransform):
                  "to": inputs["merges"]}
                 | "JoinMerges" >> JoinByKey()
                 | "Renamed" >> beam.FlatMap(_renamed).with_output_types(StateCanonical))
-        latest = (rows | "SeenAt" >> beam.Map(lambda r: r.seen_at)
+        # every story of the run counts (copies too), and what the state had seen before
+        latest = (inputs["articles"] | "SeenAt" >> beam.Map(_seen_at)
                   | "Latest" >> beam.CombineGlobally(_latest, self.prior_latest))
         kept = rows | "Evict" >> beam.ParDo(EvictFn(self.horizon_days), beam.pvalue.AsSingleton(latest)
                                             ).with_output_types(StateCanonical)
