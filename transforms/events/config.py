@@ -103,12 +103,13 @@ class EventConfig:
     # Rounds of neighbour expansion (0: none, the first scores are final).
     expand_rounds: int = _knob(1, "a whole number, 0 or more", _count(0))
     # Neighbours an article moves toward in each round.
-    expand_k: int = _knob(5, "a whole number, 1 or more", _count(1))
+    expand_k: int = _knob(6, "a whole number, 1 or more", _count(1))
     # How far an article moves toward its neighbours (1: as much as toward itself).
     expand_alpha: float = _knob(1.0, "0 or more", _non_negative)
-    # Score a neighbour needs to pull at all; it pulls by how far it clears this (0: every
-    # edge pulls by its score, which is already what the pair has above its background).
-    expand_min_sim: float = _knob(0.0, "0 or more", _non_negative)
+    # Score a neighbour needs to pull at all; it pulls by how far it clears this (scores are
+    # already above the pair's background; the small floor keeps two articles that share a word
+    # or two from pulling each other together where a run is too small to have a background).
+    expand_min_sim: float = _knob(0.02, "0 or more", _non_negative)
     # Heaviest features kept in an expanded or cluster vector.
     expand_top: int = _knob(150, "a whole number, 1 or more", _count(1))
     # Least total pull the neighbours' pulls are divided by (a lone weak neighbour pulls little).
