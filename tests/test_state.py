@@ -164,3 +164,36 @@ def test_ecbplus_in_three_batches(tmp_path):
         ids |= {a for a, *_ in rows(tmp_path / f"o{i}")}
     assert len(ids) == 60  # every story once, in the batch that brought it
     assert len(state_rows(state)) == 60
+
+
+def test_altered_file_of_the_same_size_is_refused_by_the_reader(tmp_path):
+    from wiredesk.transforms.state.transforms import StateFileError, read_verified
+
+    (b1,) = write_batches(tmp_path, BATCHES[:1])
+    state = tmp_path / "state"
+    run_batch(b1, tmp_path / "o1", state)
+    version = state / (state / CURRENT).read_text().strip()
+    manifest = json.loads((version / MANIFEST).read_text())
+    entry = next(f for f in manifest["files"] if f["table"] == "canonicals")
+    assert read_verified(str(version), entry)
+    part = version / entry["name"]
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    with pytest.raises(StateFileError, match="does not match its manifest"):
+        read_verified(str(version), entry)
+
+
+def test_merged_events_keep_the_earliest_id_and_record_the_others():
+    from wiredesk.transforms.events.records import BlockMember, PriorMember
+    from wiredesk.transforms.events.transforms import _event_identity, _merges
+
+    def prior(id_, time, event):
+        return PriorMember(BlockMember(id_, time, b"", []), event)
+
+    priors = [prior("b", 200.0, "ev-later"), prior("a", 100.0, "ev-first"), prior("c", None, "ev-undated")]
+    assert _event_identity([], [], priors) == ("ev-first", ["ev-later", "ev-undated"])
+    assert _event_identity([], [], priors[:1]) == ("ev-later", [])
+    joined = {"article": ["an article of this run"], "prior": priors}
+    assert sorted(_merges(("key", joined))) == [("ev-later", "ev-first"), ("ev-undated", "ev-first")]
+    assert _merges(("key", {"article": [], "prior": priors})) == []  # no story of this run: no merge
