@@ -12,7 +12,7 @@ A run reads the version CURRENT names (refused when its header differs from this
 version is torn: no manifest, a file missing or of another size; workers check SHA-256 and row counts as they
 read), writes the next state into a new version folder while it runs, and only after the run's outputs are
 committed writes the manifest, then ``CURRENT.tmp`` and renames it to ``CURRENT`` (atomic on a local
-filesystem; on an object store the rename is a copy of one small object, itself atomic). Versions other than the
+filesystem; on an object store one small object is replaced by a copy, itself atomic). Versions other than the
 new one and its parent are then removed.
 
 Reruns: a run whose input is the one that built the current version (the same files, sizes and modification
@@ -225,9 +225,9 @@ def commit_state(plan: StatePlan) -> Dict:
     if _local(plan.uri):
         os.replace(tmp, current)
     else:
-        if FileSystems.exists(current):
-            FileSystems.delete([current])
-        FileSystems.rename([tmp], [current])
+        # object stores: a copy replaces the one object at once (there is never a moment without CURRENT)
+        FileSystems.copy([tmp], [current])
+        FileSystems.delete([tmp])
     for version in versions(plan.uri):
         if version not in (plan.version, plan.base):
             _remove(_join(plan.uri, version))
