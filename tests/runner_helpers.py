@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from conftest import REPO, SHARED, read_table
 
@@ -103,10 +103,21 @@ def small_inputs(tmp: Path) -> List[str]:
     return paths
 
 
-def run_wiredesk(inputs: Sequence[str], output: Path, *beam_args: str, env=None, timeout: float = 600):
-    """``wiredesk run`` in its own process; returns the CompletedProcess (check returncode)."""
+def run_wiredesk(inputs: Sequence[str], output: Path, *beam_args: str, env=None, timeout: float = 600,
+                 memory_limit: Optional[int] = None):
+    """``wiredesk run`` in its own process; returns the CompletedProcess (check returncode).
+
+    ``memory_limit``: bytes of address space the process may take (``RLIMIT_AS``), so that a run that needs far
+    too much fails with a MemoryError instead of bringing the machine's OOM killer down on it and its neighbours.
+    """
     cmd = [str(VENV_BIN / "wiredesk"), "run", "--quiet", "--input", *inputs, "--output", str(output), *beam_args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env or venv_env(), cwd=REPO, timeout=timeout)
+
+    def limit():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+    return subprocess.run(cmd, capture_output=True, text=True, env=env or venv_env(), cwd=REPO, timeout=timeout,
+                          preexec_fn=limit if memory_limit else None)
 
 
 #: Columns that may differ between two runs of the same input (none in schema 1: ``ingested_at`` is the input
