@@ -15,21 +15,26 @@ class WriteCounts(beam.PTransform):
         self.base = base
 
     def expand(self, named):
-        counted = [
-            pcoll | f"Count[{name}]" >> beam.combiners.Count.Globally()
-            | f"Name[{name}]" >> beam.Map(lambda n, name=name: (name, n))
-            for name, pcoll in sorted(named.items())
+        # One keyed combine for all collections (one shuffle, a few transforms), not a global count each:
+        # a collection with no elements has no key, so the names are filled in with 0 when written.
+        names = sorted(named)
+        keyed = [
+            named[name] | f"Key[{name}]" >> beam.Map(lambda _, name=name: (name, 1))
+            for name in names
         ]
         base = self.base
 
         def write(counts):
+            found = dict(counts)
+            full = {name: found.get(name, 0) for name in names}
             with FileSystems.create(FileSystems.join(base, "_counts.json")) as fh:
-                fh.write(json.dumps(dict(sorted(counts)), indent=2).encode("utf-8"))
-            return dict(counts)
+                fh.write(json.dumps(full, indent=2).encode("utf-8"))
+            return full
 
         return (
-            counted
+            keyed
             | "FlattenCounts" >> beam.Flatten()
+            | "CountPerName" >> beam.CombinePerKey(sum)
             | "CollectCounts" >> beam.combiners.ToList()
             | "WriteCountsFile" >> beam.Map(write)
         )
