@@ -6,6 +6,7 @@ test fails; ports are free ones picked at start, or the service's own choice whe
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -95,6 +96,28 @@ def small_inputs(tmp: Path) -> List[str]:
     from wiredesk.pipeline.options import default_input
 
     paths = [default_input()]
+    # a story, its exact copy, a trimmed republication and another story: duplicates without the shared data
+    body = ("The harbour authority closed the northern pier on Tuesday after inspectors found cracks in two of its "
+            "concrete supports, a spokeswoman said. Ferries to the islands will leave from the southern terminal "
+            "until repairs are finished, which engineers expect to take at least three weeks. The pier, built in "
+            "1968, carries about four thousand passengers a day in summer. Officials said no one was hurt and that "
+            "the cracks were found during a routine survey ordered after last winter's storms.")
+    other = ("The city library will open on Sundays from next month, the council announced, after a survey found "
+             "that most residents wanted longer hours. The extra day will be paid for by closing two small branches "
+             "that lend fewer than a hundred books a week, a decision that drew protests from neighbourhood groups.")
+    records = [
+        {"id": "pier-1", "source": "Harbour Daily", "headline": "Northern pier closed after cracks found", "body": body,
+         "published_at": "2024-05-07T09:00:00Z"},
+        {"id": "pier-1-copy", "source": "Coast Wire", "headline": "Northern pier closed after cracks found",
+         "body": body, "published_at": "2024-05-07T09:30:00Z"},
+        {"id": "pier-1-trim", "source": "Island News", "headline": "Pier shut",
+         "body": body.rsplit(" Officials said", 1)[0], "published_at": "2024-05-07T10:00:00Z"},
+        {"id": "library-1", "source": "Harbour Daily", "headline": "Library to open on Sundays", "body": other,
+         "published_at": "2024-05-07T11:00:00Z"},
+    ]
+    copies = tmp / "copies.jsonl"
+    copies.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    paths.append(str(copies))
     if ECBPLUS.exists():
         sample = tmp / "ecbplus_sample.jsonl"
         with ECBPLUS.open(encoding="utf-8") as src:
