@@ -11,7 +11,7 @@ from typing import Dict, Iterable, List
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember
 
-__all__ = ["max_block_df", "blocking_keys", "block_order", "group_blocks"]
+__all__ = ["max_block_df", "ranked_features", "keys_from_candidates", "blocking_keys", "block_order", "group_blocks"]
 
 
 def max_block_df(n_docs: int, config: EventConfig = DEFAULT_CONFIG) -> int:
@@ -22,15 +22,25 @@ def max_block_df(n_docs: int, config: EventConfig = DEFAULT_CONFIG) -> int:
     return min(config.block_max_df_abs, max(config.block_min_max_df, int(config.block_max_df * n_docs)))
 
 
-def blocking_keys(vec: Dict[str, float], df: Dict[str, int], n_docs: int,
-                  config: EventConfig = DEFAULT_CONFIG) -> List[str]:
-    """The article's highest-weighted features that are shared (df >= 2) and
-    not common (df <= max_block_df): its blocking keys (ties by feature)."""
+def ranked_features(vec: Dict[str, float]) -> List[str]:
+    """The vector's features that may be blocking keys (not headline terms),
+    highest-weighted first, ties by feature."""
+    return [f for _, f in sorted((-w, f) for f, w in vec.items() if not f.startswith("h:"))]
+
+
+def keys_from_candidates(candidates: Iterable[str], df, n_docs: int,
+                         config: EventConfig = DEFAULT_CONFIG) -> List[str]:
+    """The first ``block_keys`` candidates that are shared (df >= 2) and not
+    common (df <= max_block_df). ``df``: a dict or the run's sketch."""
     hi = max_block_df(n_docs, config)
-    cands = [(w, f) for f, w in vec.items()
-             if not f.startswith("h:") and 2 <= df.get(f, 0) <= hi]
-    cands.sort(key=lambda x: (-x[0], x[1]))
-    return [f for _, f in cands[: config.block_keys]]
+    return [f for f in candidates if 2 <= df.get(f, 0) <= hi][: config.block_keys]
+
+
+def blocking_keys(vec: Dict[str, float], df, n_docs: int,
+                  config: EventConfig = DEFAULT_CONFIG) -> List[str]:
+    """The article's blocking keys: its highest-weighted features that are
+    shared and not common (``keys_from_candidates`` of ``ranked_features``)."""
+    return keys_from_candidates(ranked_features(vec), df, n_docs, config)
 
 
 def block_order(members: Iterable[BlockMember]) -> List[BlockMember]:

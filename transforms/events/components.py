@@ -41,8 +41,7 @@ def _initial(edges: Iterable[Edge]) -> Dict[str, str]:
     for a, b, _ in edges:
         low = min(a, b)
         for x in (a, b):
-            if low < labels.get(x, x + "\uffff"):
-                labels[x] = low
+            labels[x] = min(labels.get(x, low), low)
     return labels
 
 

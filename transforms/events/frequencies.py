@@ -27,8 +27,9 @@ WIDTH = 1 << 21
 _MASK = WIDTH - 1
 
 
-def _cells(fid: int):
-    """The counter of each row for feature id ``fid`` (independent bit ranges of the id)."""
+def _cells(fid):
+    """The counter of each row for feature id(s) ``fid`` (independent bit
+    ranges of the id; an int or an int64 array)."""
     return fid & _MASK, (fid >> 21) & _MASK
 
 
@@ -47,8 +48,8 @@ class DfSketch:
         """Count one article with these features (each distinct feature once)."""
         ids = np.fromiter((feature_id(f) for f in set(features)), dtype=np.int64)
         if len(ids):
-            np.add.at(self.counts[0], ids & _MASK, 1)
-            np.add.at(self.counts[1], (ids >> 21) & _MASK, 1)
+            for row, cells in zip(self.counts, _cells(ids)):
+                np.add.at(row, cells, 1)
         self.n_docs += 1
 
     def merge(self, other: DfSketch) -> DfSketch:

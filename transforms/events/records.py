@@ -10,7 +10,10 @@ from typing import Dict, List, NamedTuple, Optional
 
 import apache_beam as beam
 
-__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector", "Label", "PriorMember"]
+from wiredesk.schemas.records import Article
+
+__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector", "Label", "PriorMember",
+           "EventGroup"]
 
 
 class ArticleFeatures(NamedTuple):
@@ -76,5 +79,15 @@ class PriorMember(NamedTuple):
     event_id: str
 
 
-for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector, Label, PriorMember):
+class EventGroup(NamedTuple):
+    """One event of the run, resolved once: its id, the earlier events merged
+    into it (``--state``), and its articles (copies included, sorted, copies
+    with their canonical's entities), before they get the id."""
+
+    event_id: str
+    merged_event_ids: List[str]
+    articles: List[Article]
+
+
+for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector, Label, PriorMember, EventGroup):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

@@ -20,12 +20,12 @@ from apache_beam.typehints import KV
 from wiredesk.schemas.records import Article, Event
 from wiredesk.transforms import entities, typed  # the module: entities imports this package's pure modules
 from wiredesk.transforms.cleaning.timestamps import epoch_seconds
-from wiredesk.transforms.events.blocking import blocking_keys, max_block_df
+from wiredesk.transforms.events.blocking import blocking_keys, keys_from_candidates, ranked_features
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.features import df_features, raw_features, weight_features
 from wiredesk.transforms.events.frequencies import CountFrequencies, DfSketch, MergeFrequencies
 from wiredesk.transforms.events.graph import ClusterGraph, MergeClusters
-from wiredesk.transforms.events.records import ArticleFeatures, BlockMember, PriorMember
+from wiredesk.transforms.events.records import ArticleFeatures, BlockMember, EventGroup, PriorMember
 from wiredesk.transforms.events.steps import (
     NAMESPACE,
     BestNeighbours,
@@ -59,24 +59,21 @@ def key_candidates(feats: ArticleFeatures, df: DfSketch, config: EventConfig) ->
     """(id, the features that may be blocking keys, best first): what ``--state`` keeps instead of the keys,
     since a feature only this article had when it was vectorized (df 1) becomes a key when a later run's
     article shares it."""
-    vec = weight_features(feats.features, df, df.n_docs, config)
-    cands = sorted((-w, f) for f, w in vec.items() if not f.startswith("h:"))
-    return feats.article_id, [f for _, f in cands]
+    return feats.article_id, ranked_features(weight_features(feats.features, df, df.n_docs, config))
 
 
 def rekey(member: BlockMember, df: DfSketch, config: EventConfig) -> BlockMember:
     """An earlier run's member (its ``keys`` the stored candidates) with its blocking keys under this run's
     document frequencies (as ``blocking.blocking_keys`` chooses them)."""
-    hi = max_block_df(df.n_docs, config)
-    keys = [f for f in member.keys if 2 <= df.get(f, 0) <= hi][: config.block_keys]
-    return member._replace(keys=keys)
+    return member._replace(keys=keys_from_candidates(member.keys, df, df.n_docs, config))
 
 
 # -- events --------------------------------------------------------------------
 
-class AssignEventsFn(beam.DoFn):
-    """(event key, articles of the event, copies included) -> the articles
-    with their event_id (``SummarizeEventFn`` makes the Event row)."""
+class ResolveEventsFn(beam.DoFn):
+    """(event key, the event's articles, copies included, and with ``--state``
+    its earlier members) -> one EventGroup: the event's id and merges, worked
+    out once for the articles and the Event row."""
 
     def __init__(self):
         #: Events found (singletons included).
@@ -102,8 +99,11 @@ class AssignEventsFn(beam.DoFn):
         if priors:
             self.continued.inc()
             self.merged.inc(len(merged))
-        for article in members:
-            yield article._replace(event_id=eid)
+        yield EventGroup(eid, merged, members)
+
+
+def _with_event_id(group: EventGroup) -> List[Article]:
+    return [article._replace(event_id=group.event_id) for article in group.articles]
 
 
 def _event_parts(value) -> Tuple[list, list]:
@@ -130,16 +130,9 @@ def _event_members(members) -> List[Article]:
     return inherit_entities(sorted(members, key=lambda a: (a.article_id, a.source or "", a.content_hash)))
 
 
-def summarize(element, df: DfSketch) -> List[Event]:
-    """(event key, articles of the event) -> its Event row (none for an event of no article of this run)."""
-    _, value = element
-    members, priors = _event_parts(value)
-    if not members:
-        return []
-    members = _event_members(members)
-    canonicals = [a for a in members if a.duplicate_of is None]
-    eid, merged = _event_identity(canonicals, members, priors)
-    return [summarize_event(eid, members, df, df.n_docs, merged)]
+def summarize(group: EventGroup, df: DfSketch) -> Event:
+    """An event's Event row."""
+    return summarize_event(group.event_id, group.articles, df, df.n_docs, group.merged_event_ids)
 
 
 def _merges(element) -> List[Tuple[str, str]]:
@@ -282,8 +275,9 @@ class ClusterEvents(beam.PTransform):
                 | "KeyPriorByEvent" >> beam.FlatMap(_prior_by_event_key).with_output_types(KV[str, PriorMember])
             )
             grouped = {"article": by_event, "prior": prior_by_event} | "GroupEvents" >> JoinByKey()
-        assigned = grouped | "AssignEvents" >> beam.ParDo(AssignEventsFn()).with_output_types(Article)
-        events = grouped | "SummarizeEvents" >> beam.FlatMap(summarize, df=beam.pvalue.AsSingleton(df))
+        groups = grouped | "ResolveEvents" >> beam.ParDo(ResolveEventsFn()).with_output_types(EventGroup)
+        assigned = groups | "AssignEvents" >> beam.FlatMap(_with_event_id).with_output_types(Article)
+        events = groups | "SummarizeEvents" >> beam.Map(summarize, df=beam.pvalue.AsSingleton(df))
         merges = None if prior is None else grouped | "Merges" >> beam.FlatMap(_merges).with_output_types(
             KV[str, str])
         return {"articles": typed(assigned, Article), "events": typed(events, Event), "members": kept,
