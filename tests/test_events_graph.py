@@ -19,8 +19,11 @@ from wiredesk.transforms.events.components import (
     propagate_labels,
     strong_edges,
 )
+from wiredesk.transforms.events.config import DEFAULT_CONFIG
 from wiredesk.transforms.events.frequencies import DfSketch
 from wiredesk.transforms.events.records import BlockMember, Edge, Label
+from wiredesk.transforms.events.scoring import best_edges, block_edges, edge_rank, top_edges
+from wiredesk.transforms.events.steps import ScoreBlocks
 from wiredesk.transforms.events.vectors import pack_vector
 
 
@@ -121,3 +124,68 @@ def test_cluster_component_cuts_past_the_limit():
     cut, parts = cluster_component(edges, 0.5, limit=4)
     assert parts == 2
     assert {cut[f"a{i:02d}"] for i in range(4)} == {"a00"} and {cut["a04"], cut["a05"]} == {"a04"}
+
+
+# -- the edge cap: at most node_edges edges chosen per article ---------------
+
+EDGE_LISTS = st.lists(
+    st.tuples(st.sampled_from("abcdefgh"), st.sampled_from("abcdefgh"),
+              st.sampled_from([0.1, 0.2, 0.3, 0.5, 0.9])).filter(lambda t: t[0] < t[1]).map(lambda t: Edge(*t)),
+    max_size=40)
+
+
+@given(EDGE_LISTS, st.integers(1, 4))
+def test_top_edges_keep_each_articles_best_and_nothing_else(edges, k):
+    kept = top_edges(edges, k)
+    best = best_edges(edges)
+    assert kept == sorted(set(kept)) and set(kept) <= set(best)
+    for node in {x for e in best for x in e[:2]}:
+        mine = sorted((e for e in best if node in e[:2]), key=edge_rank)
+        # its k best are kept; any other kept edge of it was chosen by the other end
+        assert set(mine[:k]) <= set(kept)
+        for e in set(kept) & set(mine[k:]):
+            other = e.hi if e.lo == node else e.lo
+            theirs = sorted((x for x in best if other in x[:2]), key=edge_rank)
+            assert e in theirs[:k]
+    assert top_edges(list(reversed(edges)), k) == kept  # the same in any order
+
+
+def test_top_edges_cap_a_dense_graph():
+    # a star and a clique: the hub keeps its two best, the leaves keep their one edge each
+    star = [Edge("hub", f"leaf{i}", 0.1 * (i + 1)) for i in range(5)]
+    assert top_edges(star, 2) == sorted(star)  # every leaf keeps its only edge
+    clique = [Edge(a, b, 0.5) for a in "abcde" for b in "abcde" if a < b]
+    kept = top_edges(clique + clique[:3], 1)  # repeats are one pair
+    assert kept == [Edge("a", "b", 0.5), Edge("a", "c", 0.5), Edge("a", "d", 0.5), Edge("a", "e", 0.5)]
+
+
+def _members_for_cap():
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(12)]
+    out = []
+    for i in range(14):
+        vec = {f"t:{w}": rng.random() + 0.1 for w in rng.sample(words, 6)}
+        norm = sum(v * v for v in vec.values()) ** 0.5
+        out.append(BlockMember(f"a{i:02d}", 1.7e9 + 60 * i, pack_vector({f: v / norm for f, v in vec.items()}),
+                               ["k:all", f"k:{i % 3}"]))
+    return out
+
+
+def test_score_blocks_cap_in_beam_equals_the_reference():
+    members = _members_for_cap()
+    config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0)  # the boost the Beam step is given
+    raw = [e for key, ms in sorted(_blocks(members).items()) for e in block_edges(key, ms, config)]
+    expected = top_edges(raw, 3)
+    assert len(expected) < len(best_edges(raw))  # the cap drops edges here
+    with TestPipeline() as p:
+        boost = p | "Boost" >> beam.Create([0.0])
+        got = (p | beam.Create(members), boost) | ScoreBlocks(config, node_edges=3)
+        assert_that(got, equal_to(expected))
+
+
+def _blocks(members):
+    out = {}
+    for m in members:
+        for k in m.keys:
+            out.setdefault(k, []).append(m)
+    return out

@@ -126,6 +126,9 @@ class EventConfig:
     block_window: int = _knob(100, "a whole number, 1 or more", _count(1))
     # Least score of a pair kept as an edge (it also bounds the time horizon, ``timing.horizon_days``).
     edge_min: float = _knob(0.05, "in (0, 1)", lambda v: 0.0 < v < 1.0)
+    # Edges each article keeps after rescoring: its this many best (an edge stays if either end keeps it),
+    # so the graph has at most this many edges per article however dense the run (``scoring.top_edges``).
+    node_edges: int = _knob(100, "a whole number, 1 or more", _count(1))
     # Days of publication gap that do not weaken similarity.
     time_grace_days: float = _knob(1.0, "0 or more", _non_negative)
     # Days beyond the grace over which a publication gap weakens similarity by a factor e.

@@ -16,19 +16,21 @@ from wiredesk.transforms.events.components import propagate_labels, strong_edges
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.features import document_frequencies, weight_features
 from wiredesk.transforms.events.records import BlockMember, Edge
-from wiredesk.transforms.events.scoring import best_edges, block_edges
+from wiredesk.transforms.events.scoring import best_edges, block_edges, top_edges
 from wiredesk.transforms.events.timing import data_burst_boost
 from wiredesk.transforms.events.vectors import expand_vector, neighbour_lists, pack_vector
 
 __all__ = ["cluster_articles", "with_backgrounds", "cluster_graph"]
 
 
-def _score_blocks(blocks: Dict[str, List[BlockMember]], config: EventConfig) -> List[Edge]:
-    """One edge per pair over all blocks (``steps.ScoreBlocks``)."""
+def _score_blocks(blocks: Dict[str, List[BlockMember]], config: EventConfig,
+                  node_edges: Optional[int] = None) -> List[Edge]:
+    """One edge per pair over all blocks, with ``node_edges`` only those among
+    the best of either article (``steps.ScoreBlocks``)."""
     out: List[Edge] = []
     for k in sorted(blocks):
         out.extend(block_edges(k, blocks[k], config))
-    return best_edges(out)
+    return top_edges(out, node_edges) if node_edges else best_edges(out)
 
 
 def with_backgrounds(members: Dict[str, BlockMember], reference: ReferenceSample) -> Dict[str, BlockMember]:
@@ -95,7 +97,7 @@ def cluster_articles(ids: Sequence[str], raws: Dict[str, Dict[str, float]],
                 for i, m in members.items()}
     reference = reference_sample(list(members.values()), config)
     members = with_backgrounds(members, reference)
-    edges = _score_blocks(group_blocks(members[i] for i in ids), config)
+    edges = _score_blocks(group_blocks(members[i] for i in ids), config, config.node_edges)
     if stats is not None:
         stats.update(blocks=len(blocks), max_block=max((len(m) for m in blocks.values()), default=0),
                      edges=len(edges))

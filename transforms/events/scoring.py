@@ -19,7 +19,7 @@ from wiredesk.transforms.events.records import BlockMember, Edge
 from wiredesk.transforms.events.timing import time_factor, time_factors
 from wiredesk.transforms.events.vectors import sparse_matrix, unpack_vector
 
-__all__ = ["SMALL_BLOCK", "block_edges", "best_edges", "make_edge"]
+__all__ = ["SMALL_BLOCK", "block_edges", "best_edges", "make_edge", "edge_rank", "top_edges"]
 
 #: Blocks up to this size are scored pair by pair (numpy on the two packed
 #: vectors); larger ones as one sparse matrix product per slice of rows.
@@ -122,3 +122,24 @@ def best_edges(edges: Iterable[Edge]) -> List[Edge]:
         if s > best.get((a, b), -1.0):
             best[(a, b)] = s
     return sorted(Edge(a, b, s) for (a, b), s in best.items())
+
+
+def edge_rank(edge: Edge) -> Tuple[float, str, str]:
+    """The order in which an article keeps its edges: best score first, then ids (a total order)."""
+    return -edge.score, edge.lo, edge.hi
+
+
+def top_edges(edges: Iterable[Edge], k: int) -> List[Edge]:
+    """The edges among ``edges`` that are among the ``k`` best (``edge_rank``) of
+    either of their two articles, once each, sorted: at most ``k`` edges per
+    article are chosen, so a dense run's graph stays linear in its articles
+    (``steps.ScoreBlocks``). Repeats of a pair (windowed blocks) are
+    merged first (``best_edges``), so each of the ``k`` is another article."""
+    per: Dict[str, List[Edge]] = {}
+    for e in best_edges(edges):
+        per.setdefault(e.lo, []).append(e)
+        per.setdefault(e.hi, []).append(e)
+    kept: List[Edge] = []
+    for node_edges in per.values():
+        kept.extend(sorted(node_edges, key=edge_rank)[:k])
+    return best_edges(kept)

@@ -7,7 +7,7 @@ vectors travel once per block key or per neighbour, never once per pair.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -16,7 +16,7 @@ from apache_beam.typehints import KV
 from wiredesk.transforms.events.background import ReferenceSample, sample_rank
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
 from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
-from wiredesk.transforms.events.scoring import block_edges
+from wiredesk.transforms.events.scoring import block_edges, edge_rank
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
 from wiredesk.transforms.join import JoinByKey
@@ -112,23 +112,66 @@ class ScoreBlockFn(beam.DoFn):
         yield from edges
 
 
+def _by_ends(edge: Edge) -> Iterable[Tuple[str, Edge]]:
+    yield edge.lo, edge
+    yield edge.hi, edge
+
+
+class KeptEdgesFn(beam.DoFn):
+    """(article, its ``node_edges`` best edges) -> those edges (``scoring.top_edges``)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        #: Articles with more edges than ``node_edges``: only their best were kept.
+        self.capped = Metrics.counter(NAMESPACE, "edge_capped_articles")
+
+    def process(self, element):
+        _, best = element
+        best = list(best)
+        if len(best) >= self.limit:
+            self.capped.inc()
+        yield from best
+
+
 class ScoreBlocks(EventStep):
     """(block members, burst boost) -> one edge per scored pair (the best
-    score). Counters of the second pass, whose members are clusters, are
-    named with ``prefix`` ("cluster_")."""
+    score). With ``node_edges``, only the edges among the ``node_edges`` best
+    of either of their articles (``scoring.top_edges``: a graph linear in the
+    articles however dense the run). Counters of the second pass, whose
+    members are clusters, are named with ``prefix`` ("cluster_")."""
 
-    def __init__(self, config: EventConfig, prefix: str = ""):
+    def __init__(self, config: EventConfig, prefix: str = "", node_edges: Optional[int] = None):
         super().__init__(config)
         self.prefix = prefix
+        self.node_edges = node_edges
 
     def expand(self, inputs):
         members, boost = inputs
-        return (
+        edges = (
             members
             | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockMember])
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix),
                                           boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)
+        )
+        edges = edges | "OncePerPair" >> _OncePerPair()
+        if not self.node_edges:
+            return edges
+        return (
+            edges
+            | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, Edge])
+            | "BestOfArticle" >> beam.combiners.Top.SmallestPerKey(self.node_edges, key=edge_rank)
+            | "KeptEdges" >> beam.ParDo(KeptEdgesFn(self.node_edges)).with_output_types(Edge)
+            | "KeptOnce" >> _OncePerPair()
+        )
+
+
+class _OncePerPair(beam.PTransform):
+    """Edges -> one edge per pair, its best score."""
+
+    def expand(self, edges):
+        return (
+            edges
             | "KeyByPair" >> beam.Map(lambda e: ((e.lo, e.hi), e.score))
             | "BestPerPair" >> beam.CombinePerKey(max)
             | "Edge" >> beam.Map(lambda kv: Edge(kv[0][0], kv[0][1], kv[1])).with_output_types(Edge)

@@ -243,7 +243,7 @@ class ClusterEvents(beam.PTransform):
                 members = (members, asks) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)
         sample = members | "Sample" >> SampleReference(cfg)
         members = (members, sample) | "Background" >> WithBackground()
-        edges = (members, boost) | "Rescore" >> ScoreBlocks(cfg)
+        edges = (members, boost) | "Rescore" >> ScoreBlocks(cfg, node_edges=cfg.node_edges)
 
         clusters = edges | "Cluster" >> ClusterGraph(cfg, cfg.threshold)
         if cfg.merge_clusters:
