@@ -24,12 +24,15 @@ __all__ = ["cluster_articles", "with_backgrounds", "cluster_graph"]
 
 
 def _score_blocks(blocks: Dict[str, List[BlockMember]], config: EventConfig,
-                  node_edges: Optional[int] = None) -> List[Edge]:
-    """One edge per pair over all blocks, with ``node_edges`` only those among
-    the best of either article (``steps.ScoreBlocks``)."""
+                  node_edges: Optional[int] = None, keep: Optional[int] = None) -> List[Edge]:
+    """One edge per pair over all blocks, each block's cut to the ``keep`` best
+    of its articles there, with ``node_edges`` only those among the best of
+    either article (``steps.ScoreBlocks``)."""
+    keep = keep or node_edges
     out: List[Edge] = []
     for k in sorted(blocks):
-        out.extend(block_edges(k, blocks[k], config))
+        edges = block_edges(k, blocks[k], config)
+        out.extend(top_edges(edges, keep) if keep else edges)
     return top_edges(out, node_edges) if node_edges else best_edges(out)
 
 
@@ -88,7 +91,7 @@ def cluster_articles(ids: Sequence[str], raws: Dict[str, Dict[str, float]],
 
     if config.expand_rounds:
         members = with_backgrounds(members, reference_sample(list(members.values()), config))
-        edges = _score_blocks(group_blocks(members[i] for i in ids), config)
+        edges = _score_blocks(group_blocks(members[i] for i in ids), config, keep=config.expand_k)
         nb = neighbour_lists(edges, config)
         for _ in range(config.expand_rounds):
             packed = {i: m.vector for i, m in members.items()}

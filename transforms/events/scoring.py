@@ -124,22 +124,27 @@ def best_edges(edges: Iterable[Edge]) -> List[Edge]:
     return sorted(Edge(a, b, s) for (a, b), s in best.items())
 
 
-def edge_rank(edge: Edge) -> Tuple[float, str, str]:
-    """The order in which an article keeps its edges: best score first, then ids (a total order)."""
-    return -edge.score, edge.lo, edge.hi
+def edge_rank(edge: Edge, node: str) -> Tuple[float, str]:
+    """The order in which ``node`` keeps its edges: best score first, then the
+    other article's id (as ``steps.BestNeighbours`` ranks neighbours)."""
+    return -edge.score, edge.hi if edge.lo == node else edge.lo
 
 
 def top_edges(edges: Iterable[Edge], k: int) -> List[Edge]:
     """The edges among ``edges`` that are among the ``k`` best (``edge_rank``) of
     either of their two articles, once each, sorted: at most ``k`` edges per
     article are chosen, so a dense run's graph stays linear in its articles
-    (``steps.ScoreBlocks``). Repeats of a pair (windowed blocks) are
-    merged first (``best_edges``), so each of the ``k`` is another article."""
+    (``steps.ScoreBlocks``). Repeats of a pair (windowed blocks) are merged
+    first (``best_edges``), so each of the ``k`` is another article.
+
+    Applied to one block's edges it keeps every edge it keeps on all blocks'
+    edges together (an article's edges in a block are some of its edges, ranked
+    the same), which is why a block can cut its output first."""
     per: Dict[str, List[Edge]] = {}
     for e in best_edges(edges):
         per.setdefault(e.lo, []).append(e)
         per.setdefault(e.hi, []).append(e)
-    kept: List[Edge] = []
-    for node_edges in per.values():
-        kept.extend(sorted(node_edges, key=edge_rank)[:k])
-    return best_edges(kept)
+    kept = set()
+    for node, node_edges in per.items():
+        kept.update(sorted(node_edges, key=lambda e: edge_rank(e, node))[:k])
+    return sorted(kept)

@@ -7,7 +7,7 @@ vectors travel once per block key or per neighbour, never once per pair.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -16,7 +16,7 @@ from apache_beam.typehints import KV
 from wiredesk.transforms.events.background import ReferenceSample, sample_rank
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
 from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
-from wiredesk.transforms.events.scoring import block_edges, edge_rank
+from wiredesk.transforms.events.scoring import block_edges, top_edges
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
 from wiredesk.transforms.join import JoinByKey
@@ -88,8 +88,9 @@ def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockMember]]:
 class ScoreBlockFn(beam.DoFn):
     """(block key, members) -> edges, with the run's burst boost (a side input)."""
 
-    def __init__(self, config: EventConfig, prefix: str = ""):
+    def __init__(self, config: EventConfig, prefix: str = "", keep: Optional[int] = None):
         self.config = config
+        self.keep = keep
         # prefix "cluster_": the second pass, whose members are clusters
         #: Blocks with two or more members (each is scored on one worker).
         self.blocks = Metrics.counter(NAMESPACE, prefix + "blocks")
@@ -98,6 +99,9 @@ class ScoreBlockFn(beam.DoFn):
         self.windowed = Metrics.counter(NAMESPACE, prefix + "windowed_blocks")
         #: Edges found (pairs scoring at least edge_min), each scoring round.
         self.edges = Metrics.counter(NAMESPACE, prefix + "block_edges")
+        #: Edges of a block among the ``keep`` best of neither article there
+        #: (so of neither article anywhere: ``scoring.top_edges``), dropped in the block.
+        self.dropped = Metrics.counter(NAMESPACE, prefix + "block_dropped_edges")
 
     def process(self, element, boost: float):
         key, members = element
@@ -109,16 +113,31 @@ class ScoreBlockFn(beam.DoFn):
             self.windowed.inc()
         edges = block_edges(key, members, with_burst_boost(self.config, boost))
         self.edges.inc(len(edges))
+        if self.keep:
+            kept = top_edges(edges, self.keep)
+            self.dropped.inc(len(edges) - len(kept))
+            edges = kept
         yield from edges
 
 
-def _by_ends(edge: Edge) -> Iterable[Tuple[str, Edge]]:
-    yield edge.lo, edge
-    yield edge.hi, edge
+class EdgeEnd(NamedTuple):
+    """An edge as one of its articles sees it: the other article first (how it ranks)."""
+
+    other: str
+    edge: Edge
+
+
+def _by_ends(edge: Edge) -> Iterable[Tuple[str, EdgeEnd]]:
+    yield edge.lo, EdgeEnd(edge.hi, edge)
+    yield edge.hi, EdgeEnd(edge.lo, edge)
+
+
+def _end_rank(end: EdgeEnd) -> Tuple[float, str]:
+    return -end.edge.score, end.other  # scoring.edge_rank
 
 
 class KeptEdgesFn(beam.DoFn):
-    """(article, its ``node_edges`` best edges) -> those edges (``scoring.top_edges``)."""
+    """(article, its ``node_edges`` best edge ends) -> those edges (``scoring.top_edges``)."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -130,7 +149,8 @@ class KeptEdgesFn(beam.DoFn):
         best = list(best)
         if len(best) >= self.limit:
             self.capped.inc()
-        yield from best
+        for end in best:
+            yield end.edge
 
 
 class ScoreBlocks(EventStep):
@@ -140,10 +160,14 @@ class ScoreBlocks(EventStep):
     articles however dense the run). Counters of the second pass, whose
     members are clusters, are named with ``prefix`` ("cluster_")."""
 
-    def __init__(self, config: EventConfig, prefix: str = "", node_edges: Optional[int] = None):
+    def __init__(self, config: EventConfig, prefix: str = "", node_edges: Optional[int] = None,
+                 keep: Optional[int] = None):
         super().__init__(config)
         self.prefix = prefix
         self.node_edges = node_edges
+        #: Each block keeps only the edges among the ``keep`` best of one of their
+        #: articles there (``node_edges`` when given): what the step's consumer needs.
+        self.keep = keep or node_edges
 
     def expand(self, inputs):
         members, boost = inputs
@@ -151,7 +175,7 @@ class ScoreBlocks(EventStep):
             members
             | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockMember])
             | "GroupBlocks" >> beam.GroupByKey()
-            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix),
+            | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix, self.keep),
                                           boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)
         )
         edges = edges | "OncePerPair" >> _OncePerPair()
@@ -159,8 +183,8 @@ class ScoreBlocks(EventStep):
             return edges
         return (
             edges
-            | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, Edge])
-            | "BestOfArticle" >> beam.combiners.Top.SmallestPerKey(self.node_edges, key=edge_rank)
+            | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, EdgeEnd])
+            | "BestOfArticle" >> beam.combiners.Top.SmallestPerKey(self.node_edges, key=_end_rank)
             | "KeptEdges" >> beam.ParDo(KeptEdgesFn(self.node_edges)).with_output_types(Edge)
             | "KeptOnce" >> _OncePerPair()
         )
