@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from wiredesk.transforms.events.records import BlockMember
-from wiredesk.transforms.events.vectors import unpack_vector
+from wiredesk.transforms.events.vectors import ID_DTYPE, unpack_vector
 
 __all__ = ["MIN_SAMPLE", "sample_rank", "ReferenceSample", "above_background", "above_backgrounds"]
 
@@ -47,7 +47,7 @@ class ReferenceSample:
         self.ids = [m.article_id for m in members]
         self.position = {a: i for i, a in enumerate(self.ids)}
         parts = [unpack_vector(m.vector) for m in members]
-        ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+        ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=ID_DTYPE)
         self.columns, inverse = np.unique(ids, return_inverse=True)
         rows = np.repeat(np.arange(len(parts)), [len(i) for i, _ in parts])
         weights = np.concatenate([w for _, w in parts]).astype(np.float64) if parts else np.zeros(0)

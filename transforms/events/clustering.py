@@ -13,7 +13,7 @@ import numpy as np
 
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember, Edge
-from wiredesk.transforms.events.vectors import sum_heaviest, unpack_vector, vector_length
+from wiredesk.transforms.events.vectors import pack_ids, sum_heaviest, unpack_vector, vector_length
 
 __all__ = ["cluster_edges", "cut_component", "cluster_component", "median_time", "cluster_member",
            "merge_assignments"]
@@ -133,7 +133,7 @@ def cluster_member(cluster: str, members: Iterable[BlockMember],
     cols, acc, norm = sum_heaviest([i for i, _ in parts],
                                    [w.astype(np.float64) / vector_length(w) for _, w in parts],
                                    config.expand_top)
-    vector = cols.astype(np.int64).tobytes() + (acc / norm).astype(np.float32).tobytes()
+    vector = pack_ids(cols, acc / norm)
     counts: Dict[str, int] = {}
     for m in members:
         for k in m.keys:

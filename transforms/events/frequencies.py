@@ -13,18 +13,27 @@ receives (a side input of constant size), built by one associative combine.
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from typing import Iterable, Optional
 
 import apache_beam as beam
 import numpy as np
 
-from wiredesk.transforms.events.vectors import feature_id
-
-__all__ = ["DEPTH", "WIDTH", "DfSketch", "CountFrequencies", "MergeFrequencies"]
+__all__ = ["DEPTH", "WIDTH", "sketch_id", "DfSketch", "CountFrequencies", "MergeFrequencies"]
 
 DEPTH = 2
 WIDTH = 1 << 21
 _MASK = WIDTH - 1
+
+
+@lru_cache(maxsize=500_000)
+def sketch_id(feature: str) -> int:
+    """The 63-bit hash of a feature the sketch's cells come from (BLAKE2b,
+    keyed, no salt: the same on every worker and run; vectors use a 32-bit
+    one, too few bits for two independent rows)."""
+    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, key=b"wiredesk-events-v1").digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
 def _cells(fid):
@@ -46,7 +55,7 @@ class DfSketch:
 
     def add(self, features: Iterable[str]) -> None:
         """Count one article with these features (each distinct feature once)."""
-        ids = np.fromiter((feature_id(f) for f in set(features)), dtype=np.int64)
+        ids = np.fromiter((sketch_id(f) for f in set(features)), dtype=np.int64)
         if len(ids):
             for row, cells in zip(self.counts, _cells(ids)):
                 np.add.at(row, cells, 1)
@@ -58,7 +67,7 @@ class DfSketch:
         return self
 
     def get(self, feature: str, default: int = 0) -> int:
-        a, b = _cells(feature_id(feature))
+        a, b = _cells(sketch_id(feature))
         count = int(min(self.counts[0, a], self.counts[1, b]))
         return count if count else default
 

@@ -2,9 +2,12 @@
 them: packing, the evidence length of short texts, neighbour expansion.
 
 A weighted vector is a dict {feature: weight} while it is built; between steps
-it is packed bytes: sorted 64-bit feature ids (a keyed BLAKE2b hash of the
-feature string, the same on every worker and run) then float32 weights. Bytes
-cross Beam's data plane at memcpy speed, and numpy/scipy score them.
+it is packed bytes: sorted 32-bit feature ids (a keyed BLAKE2b hash of the
+feature string, the same on every worker and run) then float32 weights, 8
+bytes a feature. Bytes cross Beam's data plane at memcpy speed, and
+numpy/scipy score them. Two features of one article whose ids collide (about
+one pair in 400,000 articles of 150 features) are one feature of their summed
+weight.
 """
 from __future__ import annotations
 
@@ -17,34 +20,48 @@ import numpy as np
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import Edge, Neighbour
 
-__all__ = ["feature_id", "pack_vector", "unpack_vector", "sparse_matrix", "vector_length",
-           "sum_heaviest", "expand_vector", "neighbour_lists"]
+__all__ = ["ID_DTYPE", "LAYOUT", "feature_id", "pack_ids", "pack_vector", "unpack_vector", "sparse_matrix",
+           "vector_length", "sum_heaviest", "expand_vector", "neighbour_lists"]
 
 _FEATURE_KEY = b"wiredesk-events-v1"
+#: The packed layout: feature ids, then weights (``LAYOUT`` names it in the state header).
+ID_DTYPE = np.dtype("<u4")
+WEIGHT_DTYPE = np.dtype("<f4")
+LAYOUT = "u32-f32"
+_ITEM = ID_DTYPE.itemsize + WEIGHT_DTYPE.itemsize
 
 
 @lru_cache(maxsize=500_000)
 def feature_id(feature: str) -> int:
-    """Stable 63-bit id of a feature string (BLAKE2b, keyed, no salt)."""
-    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, key=_FEATURE_KEY).digest()
-    return int.from_bytes(digest, "little") >> 1
+    """Stable 32-bit id of a feature string (BLAKE2b, keyed, no salt)."""
+    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=4, key=_FEATURE_KEY).digest()
+    return int.from_bytes(digest, "little")
+
+
+def pack_ids(ids: np.ndarray, weights: np.ndarray) -> bytes:
+    """Sorted distinct ids and their weights -> packed bytes."""
+    return ids.astype(ID_DTYPE).tobytes() + weights.astype(WEIGHT_DTYPE).tobytes()
 
 
 def pack_vector(vec: Dict[str, float]) -> bytes:
-    """{feature: weight} -> bytes (sorted int64 feature ids, then float32 weights)."""
+    """{feature: weight} -> bytes (sorted uint32 feature ids, then float32 weights)."""
     if not vec:
         return b""
     ids = np.fromiter((feature_id(f) for f in vec), dtype=np.int64, count=len(vec))
-    weights = np.fromiter(vec.values(), dtype=np.float32, count=len(vec))
+    weights = np.fromiter(vec.values(), dtype=np.float64, count=len(vec))
+    cols, inverse = np.unique(ids, return_inverse=True)
+    if len(cols) < len(ids):  # colliding ids: one feature
+        weights = np.bincount(inverse, weights=weights, minlength=len(cols))
+        return pack_ids(cols, weights)
     order = np.argsort(ids, kind="stable")
-    return ids[order].tobytes() + weights[order].tobytes()
+    return pack_ids(ids[order], weights[order])
 
 
 def unpack_vector(packed: bytes) -> Tuple[np.ndarray, np.ndarray]:
-    """bytes -> (int64 ids, float32 weights), read-only views."""
-    n = len(packed) // 12
-    return (np.frombuffer(packed, dtype=np.int64, count=n),
-            np.frombuffer(packed, dtype=np.float32, count=n, offset=8 * n))
+    """bytes -> (uint32 ids, float32 weights), read-only views."""
+    n = len(packed) // _ITEM
+    return (np.frombuffer(packed, dtype=ID_DTYPE, count=n),
+            np.frombuffer(packed, dtype=WEIGHT_DTYPE, count=n, offset=ID_DTYPE.itemsize * n))
 
 
 def sparse_matrix(vectors: Sequence[bytes]):
@@ -74,7 +91,7 @@ def sum_heaviest(ids: Sequence[np.ndarray], weights: Sequence[np.ndarray],
     ``top`` heaviest features (ties by smaller id: deterministic). Returns
     (sorted ids, sums, length of the kept sums)."""
     if not ids:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), 1.0
+        return np.zeros(0, dtype=ID_DTYPE), np.zeros(0), 1.0
     cols, inverse = np.unique(np.concatenate(ids), return_inverse=True)
     acc = np.bincount(inverse, weights=np.concatenate(weights), minlength=len(cols))
     if len(acc) > top:
@@ -107,7 +124,7 @@ def expand_vector(own: bytes, neighbours: Iterable[Tuple[float, str, bytes]],
     cols, acc, norm = sum_heaviest([i for i, _ in parts],
                                    [w.astype(np.float64) * (sc / n) for (_, w), sc, n in zip(parts, scales, lengths)],
                                    config.expand_top)
-    return cols.astype(np.int64).tobytes() + (acc * (lengths[0] / norm)).astype(np.float32).tobytes()
+    return pack_ids(cols, acc * (lengths[0] / norm))
 
 
 def neighbour_lists(edges: Iterable[Edge], config: EventConfig = DEFAULT_CONFIG) -> Dict[str, List[Neighbour]]:

@@ -3,7 +3,7 @@
 MinHash signatures, LSH band keys and verification sketches are only comparable under the same shingle size,
 permutations, seed, hash, scheme, bands and rows; an earlier canonical is only a duplicate under the same
 thresholds; stored event vectors and blocking keys are only comparable under the same feature settings (their
-hash is the events feature version) and the same document-frequency sketch.
+hash is the events feature version) and the same document-frequency sketch and vector layout.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from wiredesk.schemas.state import STATE_FORMAT
 from wiredesk.transforms.dedup.config import DedupConfig
 from wiredesk.transforms.events.config import EventConfig
 from wiredesk.transforms.events.frequencies import DEPTH, WIDTH
+from wiredesk.transforms.events.vectors import LAYOUT
 
 __all__ = ["FEATURE_FIELDS", "feature_version", "state_header", "header_json", "differences", "refusal"]
 
@@ -32,7 +33,7 @@ DEDUP_FIELDS = {"shingle_size": None, "num_perm": None, "seed": None, "hashfunc"
 def feature_version(config: EventConfig, spacy_model: Optional[str] = None) -> str:
     """A hash of what shapes the stored event features (the feature fields, the NER model, the df sketch)."""
     parts = {name: getattr(config, name) for name in FEATURE_FIELDS}
-    parts.update(spacy_model=spacy_model or "default", df_sketch=f"{DEPTH}x{WIDTH}")
+    parts.update(spacy_model=spacy_model or "default", df_sketch=f"{DEPTH}x{WIDTH}", vector_layout=LAYOUT)
     text = json.dumps(parts, sort_keys=True, default=str)
     return "fv-" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
