@@ -17,7 +17,7 @@ from events_helpers import (
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from wiredesk.transforms.events.blocking import block_order
+from wiredesk.transforms.events.blocking import block_entry, block_order, key_id
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember
 from wiredesk.transforms.events.scoring import SMALL_BLOCK, block_edges
@@ -120,8 +120,8 @@ def reference_block_edges(key, members, config):
     member paired with the next ``block_window`` members in (time, id) order,
     undated last; score = (dot above the pair's background) * time_factor,
     kept if >= edge_min; in a block
-    of at most block_window + 1 members only where ``key`` is the first key
-    the pair shares."""
+    of at most block_window + 1 members only where ``key`` is the pair's shared
+    key of smallest id."""
     order = sorted(members, key=lambda m: (m.time is None, m.time if m.time is not None else 0.0,
                                            m.article_id))
     m = len(order)
@@ -130,7 +130,8 @@ def reference_block_edges(key, members, config):
     for i in range(m):
         for j in range(i + 1, min(m, i + 1 + config.block_window)):
             a, b = order[i], order[j]
-            if full and min(set(a.keys) & set(b.keys), default=key) != key:
+            if full and min({key_id(k) for k in a.keys} & {key_id(k) for k in b.keys},
+                            default=key_id(key)) != key_id(key):
                 continue
             va, vb = unpacked_dict(a.vector), unpacked_dict(b.vector)
             dot = sum(w * vb[f] for f, w in va.items() if f in vb)
@@ -183,11 +184,13 @@ def test_block_edges_match_reference_and_ignore_member_order(case):
 
 def test_block_edges_first_shared_key_and_window():
     v = pack_vector({"t:x": 1.0})
-    # Small block: the pair sharing "a" is scored in block "a" only.
+    # Small block: the pair sharing "a" and "b" is scored in the block of the smaller key id only.
+    assert key_id("b") < key_id("a")
     ab = [BlockMember("p", T0, v, ("a", "b")), BlockMember("q", T0, v, ("b", "a"))]
-    assert block_edges("a", ab, NO_BURST) == [("p", "q", 1.0)]
-    assert block_edges("b", ab, NO_BURST) == []
-    assert block_edges("a", ab) == [("p", "q", 1.0 + DEFAULT_CONFIG.time_burst_boost)]  # same instant
+    assert block_edges("b", ab, NO_BURST) == [("p", "q", 1.0)]
+    assert block_edges("a", ab, NO_BURST) == []
+    assert block_edges("b", [block_entry(m) for m in ab], NO_BURST) == [("p", "q", 1.0)]  # as a block holds them
+    assert block_edges("b", ab) == [("p", "q", 1.0 + DEFAULT_CONFIG.time_burst_boost)]  # same instant
     # Windowed block: each member meets the next block_window ones only.
     ms = [BlockMember(f"m{i:02d}", T0 + i, v, ("k",)) for i in range(30)]
     got = block_edges("k", ms, EventConfig(block_window=2))

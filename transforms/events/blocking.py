@@ -6,12 +6,17 @@ work never grows with the square of the number of articles.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List
+import hashlib
+from functools import lru_cache
+from typing import Dict, Iterable, List, Set, Union
+
+import numpy as np
 
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
-from wiredesk.transforms.events.records import BlockMember
+from wiredesk.transforms.events.records import BlockEntry, BlockMember
 
-__all__ = ["max_block_df", "ranked_features", "keys_from_candidates", "blocking_keys", "block_order", "group_blocks"]
+__all__ = ["max_block_df", "ranked_features", "keys_from_candidates", "blocking_keys", "block_order", "group_blocks",
+           "key_id", "pack_keys", "key_id_set", "block_entry"]
 
 
 def max_block_df(n_docs: int, config: EventConfig = DEFAULT_CONFIG) -> int:
@@ -43,16 +48,43 @@ def blocking_keys(vec: Dict[str, float], df, n_docs: int,
     return keys_from_candidates(ranked_features(vec), df, n_docs, config)
 
 
+@lru_cache(maxsize=200_000)
+def key_id(key: str) -> int:
+    """Stable 32-bit id of a blocking key (BLAKE2b, keyed): what a block entry
+    carries of its keys. Two keys of one id only make one pair's scoring block
+    another of the blocks it shares."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4, key=b"wiredesk-blocks").digest(),
+                          "little")
+
+
+def pack_keys(keys: Iterable[str]) -> bytes:
+    """Keys -> their sorted distinct ids, 4 bytes each."""
+    return np.unique(np.fromiter((key_id(k) for k in keys), dtype=np.int64)).astype("<u4").tobytes()
+
+
+def key_id_set(member: Union[BlockMember, BlockEntry]) -> Set[int]:
+    """The ids of a member's or entry's blocking keys."""
+    if isinstance(member, BlockEntry):
+        return set(np.frombuffer(member.key_ids, dtype="<u4").tolist())
+    return {key_id(k) for k in member.keys}
+
+
+def block_entry(member: BlockMember) -> BlockEntry:
+    """What each of a member's blocks holds of it."""
+    return BlockEntry(member.article_id, member.time, member.vector, pack_keys(member.keys), member.background)
+
+
 def block_order(members: Iterable[BlockMember]) -> List[BlockMember]:
     """Members sorted by (time, id), undated last: the sorted neighbourhood."""
     return sorted(members, key=lambda m: (m.time is None, m.time or 0.0, m.article_id))
 
 
-def group_blocks(members: Iterable[BlockMember]) -> Dict[str, List[BlockMember]]:
-    """block key -> its members, in one process (``steps.ScoreBlocks`` groups
-    them by key)."""
-    blocks: Dict[str, List[BlockMember]] = {}
+def group_blocks(members: Iterable[BlockMember]) -> Dict[str, List[BlockEntry]]:
+    """block key -> its members' entries, in one process (``steps.ScoreBlocks``
+    groups them by key)."""
+    blocks: Dict[str, List[BlockEntry]] = {}
     for m in members:
+        entry = block_entry(m)
         for k in m.keys:
-            blocks.setdefault(k, []).append(m)
+            blocks.setdefault(k, []).append(entry)
     return blocks

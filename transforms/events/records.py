@@ -12,8 +12,8 @@ import apache_beam as beam
 
 from wiredesk.schemas.records import Article
 
-__all__ = ["ArticleFeatures", "BlockMember", "Edge", "Neighbour", "NeighbourVector", "Label", "PriorMember",
-           "EventGroup"]
+__all__ = ["ArticleFeatures", "BlockMember", "BlockEntry", "Edge", "Neighbour", "NeighbourVector", "Label",
+           "PriorMember", "EventGroup"]
 
 
 class ArticleFeatures(NamedTuple):
@@ -37,6 +37,18 @@ class BlockMember(NamedTuple):
     #: All of the member's blocking keys, highest-weighted first.
     keys: List[str]
     #: Mean similarity to the run's reference sample (``background``); 0 until measured.
+    background: float = 0.0
+
+
+class BlockEntry(NamedTuple):
+    """A member as one of its blocks holds it: its blocking keys as packed
+    key ids (``blocking.pack_keys``: 4 bytes a key, not a list of strings, in
+    each of its blocks), all a block needs to score a pair once."""
+
+    article_id: str
+    time: Optional[float]
+    vector: bytes
+    key_ids: bytes
     background: float = 0.0
 
 
@@ -89,5 +101,6 @@ class EventGroup(NamedTuple):
     articles: List[Article]
 
 
-for _record in (ArticleFeatures, BlockMember, Edge, Neighbour, NeighbourVector, Label, PriorMember, EventGroup):
+for _record in (ArticleFeatures, BlockMember, BlockEntry, Edge, Neighbour, NeighbourVector, Label, PriorMember,
+                EventGroup):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

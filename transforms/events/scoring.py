@@ -8,12 +8,12 @@ m * block_window pairs however common its key.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
 from wiredesk.transforms.events.background import above_background, above_backgrounds
-from wiredesk.transforms.events.blocking import block_order
+from wiredesk.transforms.events.blocking import block_order, key_id, key_id_set
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember, Edge
 from wiredesk.transforms.events.timing import time_factor, time_factors
@@ -34,10 +34,10 @@ def make_edge(a: str, b: str, sim: float) -> Edge:
     return Edge(a, b, sim) if a < b else Edge(b, a, sim)
 
 
-def _scored_here(key: str, akeys: set, bkeys: Sequence[str]) -> bool:
-    """True when ``key`` is the first blocking key two articles share: the
-    one block of all-pairs scoring where their pair is scored."""
-    return min(akeys.intersection(bkeys), default=key) == key
+def _scored_here(kid: int, akeys: set, bkeys: set) -> bool:
+    """True when ``kid`` is the smallest blocking-key id two articles share:
+    the one block of all-pairs scoring where their pair is scored."""
+    return min(akeys & bkeys, default=kid) == kid
 
 
 def block_edges(key: str, members: Iterable[BlockMember],
@@ -49,14 +49,17 @@ def block_edges(key: str, members: Iterable[BlockMember],
     enough to pair everyone, a pair is scored only if ``key`` is the first
     blocking key the two articles share, so pairs sharing several small
     blocks are scored once (pairs from windowed blocks may repeat;
-    ``best_edges`` keeps one).
+    ``best_edges`` keeps one). "First" is by key id (``blocking.key_id``);
+    members are BlockEntry (what a block holds) or BlockMember.
     """
     order = block_order(members)
     m = len(order)
     if m < 2:
         return []
+    kid = key_id(key)
+    keysets = [key_id_set(o) for o in order]
     if m <= min(SMALL_BLOCK, config.block_window + 1):
-        return _small_block_edges(key, order, config)
+        return _small_block_edges(kid, order, keysets, config)
     window = config.block_window
     full = m <= window + 1
     X = sparse_matrix([o.vector for o in order])
@@ -79,25 +82,23 @@ def block_edges(key: str, members: Iterable[BlockMember],
             if not hits:
                 continue
             a = order[i]
-            akeys = set(a.keys)
             for h in hits:
                 b = order[j0 + h]
-                if full and not _scored_here(key, akeys, b.keys):
+                if full and not _scored_here(kid, keysets[i], keysets[j0 + h]):
                     continue
                 out.append(make_edge(a.article_id, b.article_id, float(s[h])))
     return out
 
 
-def _small_block_edges(key: str, order: List[BlockMember], config: EventConfig) -> List[Edge]:
+def _small_block_edges(kid: int, order: list, keysets: List[set], config: EventConfig) -> List[Edge]:
     """All pairs of a small block, each scored only in the block of the first
     key its two articles share (the same edges as the matrix path)."""
     out: List[Edge] = []
-    keysets = [set(o.keys) for o in order]
     vecs: List[Optional[Tuple[np.ndarray, np.ndarray]]] = [None] * len(order)
     for i, a in enumerate(order):
         for j in range(i + 1, len(order)):
             b = order[j]
-            if not _scored_here(key, keysets[i], b.keys):
+            if not _scored_here(kid, keysets[i], keysets[j]):
                 continue
             f = time_factor(a.time, b.time, config)
             if f == 0.0:

@@ -14,8 +14,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.typehints import KV
 
 from wiredesk.transforms.events.background import ReferenceSample, sample_rank
+from wiredesk.transforms.events.blocking import block_entry
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
-from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
+from wiredesk.transforms.events.records import BlockEntry, BlockMember, Edge, Neighbour, NeighbourVector
 from wiredesk.transforms.events.scoring import block_edges, top_edges
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
@@ -79,10 +80,11 @@ class WithBackground(beam.PTransform):
 
 # -- scoring blocks ------------------------------------------------------------
 
-def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockMember]]:
-    """A member goes to each of its blocks."""
+def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockEntry]]:
+    """A member goes to each of its blocks, as the entry a block holds."""
+    entry = block_entry(member)
     for key in member.keys:
-        yield key, member
+        yield key, entry
 
 
 class ScoreBlockFn(beam.DoFn):
@@ -173,7 +175,7 @@ class ScoreBlocks(EventStep):
         members, boost = inputs
         edges = (
             members
-            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockMember])
+            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockEntry])
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix, self.keep),
                                           boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)
