@@ -1,7 +1,7 @@
 """Events: the time factor, block scoring against an all-pairs reference, and the burst boost."""
 import math
 import random
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from wiredesk.transforms.events.blocking import block_entry, block_order, key_id
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
-from wiredesk.transforms.events.records import BlockMember
+from wiredesk.transforms.events.records import BlockEntry, BlockMember
 from wiredesk.transforms.events.scoring import SMALL_BLOCK, block_edges
 from wiredesk.transforms.events.timing import (
     burst_boost,
@@ -190,6 +190,9 @@ def test_block_edges_first_shared_key_and_window():
     assert block_edges("b", ab, NO_BURST) == [("p", "q", 1.0)]
     assert block_edges("a", ab, NO_BURST) == []
     assert block_edges("b", [block_entry(m) for m in ab], NO_BURST) == [("p", "q", 1.0)]  # as a block holds them
+    # a worker process may decode an entry as another class of the same schema (RowCoder)
+    Decoded = namedtuple("Decoded", BlockEntry._fields)
+    assert block_edges("b", [Decoded(*block_entry(m)) for m in ab], NO_BURST) == [("p", "q", 1.0)]
     assert block_edges("b", ab) == [("p", "q", 1.0 + DEFAULT_CONFIG.time_burst_boost)]  # same instant
     # Windowed block: each member meets the next block_window ones only.
     ms = [BlockMember(f"m{i:02d}", T0 + i, v, ("k",)) for i in range(30)]

@@ -63,9 +63,11 @@ def pack_keys(keys: Iterable[str]) -> bytes:
 
 
 def key_id_set(member: Union[BlockMember, BlockEntry]) -> Set[int]:
-    """The ids of a member's or entry's blocking keys."""
-    if isinstance(member, BlockEntry):
-        return set(np.frombuffer(member.key_ids, dtype="<u4").tolist())
+    """The ids of a member's or entry's blocking keys (by field, not by
+    class: a runner may decode a BlockEntry as another class of its schema)."""
+    packed = getattr(member, "key_ids", None)
+    if packed is not None:
+        return set(np.frombuffer(packed, dtype="<u4").tolist())
     return {key_id(k) for k in member.keys}
 
 
