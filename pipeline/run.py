@@ -278,10 +278,13 @@ def progress_directory(options: PipelineOptions, staging: str) -> Optional[str]:
 
 #: ``--runner`` values (or none) that mean Beam's local runner.
 DIRECT_RUNNERS = (None, "DirectRunner", "direct", "SwitchingDirectRunner")
+#: ``--runner`` of Beam's Dask runner, run as ``wiredesk.pipeline.dask_runner.DaskRunner``.
+BEAM_DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
 
 
 def local_runner(options: PipelineOptions):
-    """The runner wiredesk hands Beam for ``--runner=DirectRunner`` or none; None for any other runner.
+    """The runner wiredesk hands Beam for ``--runner=DirectRunner`` or none, and for Beam's Dask runner; None for
+    any other runner.
 
     Beam 2.77's DirectRunner (``SwitchingDirectRunner``) first tries Prism, a Go binary it downloads at run time
     (and runs from its cache when an earlier run fetched it), and falls back to the Python runners when that
@@ -289,10 +292,17 @@ def local_runner(options: PipelineOptions):
     DirectRunner ends with when Prism is absent, and what honours ``--direct_num_workers`` and
     ``--direct_running_mode``), a streaming one to the BundleBasedDirectRunner. So a run never reaches for the
     network and behaves the same on every machine; ``--runner=PrismRunner`` still chooses Prism.
+
+    ``--runner=apache_beam.runners.dask.dask_runner.DaskRunner`` gets ``wiredesk.pipeline.dask_runner.DaskRunner``:
+    Beam's Dask runner whose Flatten does not add up its inputs' partitions, so chained joins stay bounded.
     """
     from apache_beam.options.pipeline_options import StandardOptions
 
     standard = options.view_as(StandardOptions)
+    if standard.runner == BEAM_DASK_RUNNER:
+        from wiredesk.pipeline.dask_runner import DaskRunner
+
+        return DaskRunner()
     if standard.runner not in DIRECT_RUNNERS:
         return None
     if standard.streaming:

@@ -1,5 +1,6 @@
 """The DirectRunner wiredesk selects: Beam's Python FnApiRunner for batch, never Prism (which Beam 2.77 would
-download at run time); other runners are left to Beam."""
+download at run time); Beam's Dask runner as wiredesk's subclass (chained joins keep their partitions); other
+runners are left to Beam."""
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
@@ -24,9 +25,18 @@ def test_streaming_means_bundle_based_runner():
 
 
 @pytest.mark.parametrize("runner", ["PortableRunner", "PrismRunner", "FnApiRunner", "DataflowRunner",
-                                    "apache_beam.runners.dask.dask_runner.DaskRunner"])
+                                    "wiredesk.pipeline.dask_runner.DaskRunner"])
 def test_other_runners_are_beams_choice(runner):
     assert local_runner(PipelineOptions([f"--runner={runner}"])) is None
+
+
+def test_beams_dask_runner_means_wiredesks():
+    """Beam's Dask runner, with a Flatten that keeps its widest input's partitions (tests/test_runner_dask.py)."""
+    pytest.importorskip("distributed")
+    from wiredesk.pipeline.dask_runner import DaskRunner
+
+    runner = local_runner(PipelineOptions(["--runner=apache_beam.runners.dask.dask_runner.DaskRunner"]))
+    assert type(runner) is DaskRunner
 
 
 def test_a_run_never_tries_prism(tmp_path, run_cli, monkeypatch):
