@@ -22,6 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from wiredesk.pipeline import __version__
 from wiredesk.pipeline.build import build_pipeline
+from wiredesk.pipeline.memory import limit_malloc_arenas
 from wiredesk.pipeline.options import WiredeskOptions, event_config, input_paths, target_file_bytes
 from wiredesk.schemas import tables
 from wiredesk.transforms.read import is_glob
@@ -356,6 +357,7 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
         except state.StateError as exc:
             raise InputError(str(exc)) from exc
 
+    limit_malloc_arenas()
     p = beam.Pipeline(runner=local_runner(options), options=options)
     outputs = build_pipeline(p, options, output_dir=staging, state_plan=state_plan)
     channel = None
