@@ -32,7 +32,7 @@ def _score_blocks(blocks: Dict[str, List[BlockMember]], config: EventConfig,
     out: List[Edge] = []
     for k in sorted(blocks):
         edges = block_edges(k, blocks[k], config)
-        out.extend(top_edges(edges, keep) if keep else edges)
+        out.extend(top_edges(edges, keep) if keep and len(blocks[k]) - 1 > keep else edges)
     return top_edges(out, node_edges) if node_edges else best_edges(out)
 
 

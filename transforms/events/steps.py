@@ -115,7 +115,7 @@ class ScoreBlockFn(beam.DoFn):
             self.windowed.inc()
         edges = block_edges(key, members, with_burst_boost(self.config, boost))
         self.edges.inc(len(edges))
-        if self.keep:
+        if self.keep and len(members) - 1 > self.keep:  # else no article has more than keep edges here
             kept = top_edges(edges, self.keep)
             self.dropped.inc(len(edges) - len(kept))
             edges = kept
