@@ -88,8 +88,9 @@ def log_tail(logs: Path, chars: int = 3000) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in sorted(logs.glob("*.log")))
 
 
-def small_inputs(tmp: Path) -> List[str]:
-    """The seeds (wiredesk's default input) and the first ECB+ lines when the shared data is there.
+def small_inputs(tmp: Path, ecbplus: bool = True) -> List[str]:
+    """The seeds (wiredesk's default input) and, with ``ecbplus``, the first ECB+ lines when the shared data is
+    there.
 
     Absolute paths: the workers of a remote runner do not run in this directory.
     """
@@ -118,7 +119,7 @@ def small_inputs(tmp: Path) -> List[str]:
     copies = tmp / "copies.jsonl"
     copies.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     paths.append(str(copies))
-    if ECBPLUS.exists():
+    if ecbplus and ECBPLUS.exists():
         sample = tmp / "ecbplus_sample.jsonl"
         with ECBPLUS.open(encoding="utf-8") as src:
             sample.write_text("".join(line for _, line in zip(range(ECBPLUS_LINES), src)), encoding="utf-8")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wiredesk.transforms.cleaning import (
@@ -530,6 +530,8 @@ _ESCAPED_PIECES = st.lists(st.one_of(
 
 @PROPERTY
 @given(st.one_of(st.none(), _ESCAPED_PIECES), _ESCAPED_PIECES, st.sampled_from(["text", "html"]))
+@example("&amp;amp;amp;amp;amp;", "", "text")  # five levels of escaping: hypothesis found it
+@example(None, "&amp;amp;amp;amp;amp;", "html")
 def test_clean_article_is_fixed_point_on_escaped_markup(headline, body, fmt):
     _assert_fixed_point(clean_article(headline, body, fmt))
 

@@ -66,11 +66,15 @@ def _unescape_references(text: str) -> str:
     html_to_text decodes exactly once, as HTML says; a reference that
     survives it, or one in a plain-text field, is escaping the producer
     applied once too often. Unknown names ("&bogus;") stay as they are.
+    Every level is undone ("&amp;amp;amp;amp;amp;" is "&"), so cleaning the
+    result again changes nothing; a pass that decodes a reference shortens
+    the text, so the passes stop.
     """
-    for _ in range(_MAX_UNESCAPE_PASSES):
-        if not _CHAR_REF.search(text):
+    while _CHAR_REF.search(text):
+        decoded = normalize_text(_CHAR_REF.sub(lambda m: _html.unescape(m.group(0)), text))
+        if decoded == text:
             break
-        text = normalize_text(_CHAR_REF.sub(lambda m: _html.unescape(m.group(0)), text))
+        text = decoded
     return text
 
 
