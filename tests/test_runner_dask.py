@@ -53,6 +53,17 @@ DRIVER_MEMORY = 8 * 2**30
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (make install adds it)")
 
 
+def run_to_end(p: beam.Pipeline) -> None:
+    """Run ``p`` and wait for it; the Dask runner leaves its client open, so close it (also on failure)."""
+    result = p.run()
+    try:
+        result.wait_until_finish()
+    finally:
+        client = getattr(result, "client", None)
+        if client is not None:
+            client.close()
+
+
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
     """``dask scheduler`` on a port of its choice (read from its scheduler file) and two ``dask worker``s."""
@@ -103,13 +114,7 @@ def stage_records(argv, inputs, out_file):
     ([pcoll | f"Repr[{name}]" >> beam.Map(lambda r, name=name: [name, repr(tuple(r))])
       for name, pcoll in named.items()]
      | "All" >> beam.Flatten() | "Collect" >> beam.combiners.ToList() | "Write" >> beam.Map(write))
-    result = p.run()
-    try:
-        result.wait_until_finish()
-    finally:
-        client = getattr(result, "client", None)  # the Dask runner leaves its client open
-        if client is not None:
-            client.close()
+    run_to_end(p)
     return json.loads(out_file.read_text())
 
 
@@ -147,11 +152,7 @@ def test_dask_outputs_with_side_inputs(dask_cluster, tmp_path):
                                  offsets=beam.pvalue.AsDict(p | "Offsets" >> beam.Create([(2, 5)])))
     ([out[name] | f"Name[{name}]" >> beam.Map(lambda n, name=name: [name, n]) for name in ("scaled", "negative")]
      | beam.Flatten() | beam.combiners.ToList() | beam.Map(write))
-    result = p.run()
-    try:
-        result.wait_until_finish()
-    finally:
-        result.client.close()
+    run_to_end(p)
     assert json.loads(out_file.read_text()) == [["negative", -1], ["scaled", 10], ["scaled", 25]]
 
 
@@ -182,13 +183,7 @@ def test_dask_entities_and_tables(dask_cluster, tmp_path):
         # One last step over both branches, so Dask computes them all.
         ((rows, files | beam.Map(lambda path: ["file", path.rsplit("/articles/", 1)[1]]))
          | beam.Flatten() | beam.combiners.ToList() | beam.Map(write))
-        result = p.run()
-        try:
-            result.wait_until_finish()
-        finally:
-            client = getattr(result, "client", None)
-            if client is not None:
-                client.close()
+        run_to_end(p)
         files = {f.relative_to(tmp_path / name).as_posix(): f.read_bytes()
                  for f in (tmp_path / name).rglob("*.parquet")}
         return json.loads(out_file.read_text()), files
@@ -222,13 +217,7 @@ def test_dask_top_of(dask_cluster, tmp_path):
         ((top | "NameTop" >> beam.Map(lambda t: ["top", t]),
           picked | "NamePicked" >> beam.Map(lambda t: ["picked", sorted(t)]))
          | beam.Flatten() | beam.combiners.ToList() | beam.Map(write))
-        result = p.run()
-        try:
-            result.wait_until_finish()
-        finally:
-            client = getattr(result, "client", None)
-            if client is not None:
-                client.close()
+        run_to_end(p)
         return json.loads(out_file.read_text())
 
     direct = run(None, [], "direct")

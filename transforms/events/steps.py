@@ -143,7 +143,7 @@ class KeptEdgesFn(beam.DoFn):
 
     def __init__(self, limit: int):
         self.limit = limit
-        #: Articles with more edges than ``node_edges``: only their best were kept.
+        #: Articles that reached ``node_edges`` edges of their own choosing (past it, only their best were kept).
         self.capped = Metrics.counter(NAMESPACE, "edge_capped_articles")
 
     def process(self, element):

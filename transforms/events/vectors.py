@@ -49,12 +49,10 @@ def pack_vector(vec: Dict[str, float]) -> bytes:
         return b""
     ids = np.fromiter((feature_id(f) for f in vec), dtype=np.int64, count=len(vec))
     weights = np.fromiter(vec.values(), dtype=np.float64, count=len(vec))
-    cols, inverse = np.unique(ids, return_inverse=True)
+    cols, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     if len(cols) < len(ids):  # colliding ids: one feature
-        weights = np.bincount(inverse, weights=weights, minlength=len(cols))
-        return pack_ids(cols, weights)
-    order = np.argsort(ids, kind="stable")
-    return pack_ids(ids[order], weights[order])
+        return pack_ids(cols, np.bincount(inverse, weights=weights, minlength=len(cols)))
+    return pack_ids(cols, weights[first])
 
 
 def unpack_vector(packed: bytes) -> Tuple[np.ndarray, np.ndarray]:
