@@ -64,9 +64,12 @@ def run_to_end(p: beam.Pipeline) -> None:
             client.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def dask_cluster(tmp_path_factory):
-    """``dask scheduler`` on a port of its choice (read from its scheduler file) and two ``dask worker``s."""
+    """``dask scheduler`` on a port of its choice (read from its scheduler file) and two ``dask worker``s, fresh
+    for every test: Beam's Dask runner names its tasks by a hash of the step and its input, so two pipelines on one
+    scheduler can share task keys, and the scheduler warned of that ("different run_spec for key ... can cause
+    deadlocks") before a whole run that passes alone in 49 s hung for 600 s after the tests before it."""
     tmp = tmp_path_factory.mktemp("dask")
     scheduler_file = tmp / "scheduler.json"
     dask = str(VENV_BIN / "dask")
