@@ -14,6 +14,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.typehints import KV
 
 from wiredesk.transforms.events.background import ReferenceSample, sample_rank
+from wiredesk.transforms.events.best import BestDistinct
 from wiredesk.transforms.events.blocking import block_entry
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
 from wiredesk.transforms.events.records import BlockEntry, BlockMember, Edge, Neighbour, NeighbourVector
@@ -138,6 +139,10 @@ def _end_rank(end: EdgeEnd) -> Tuple[float, str]:
     return -end.edge.score, end.other  # scoring.edge_rank
 
 
+def _end_other(end: EdgeEnd) -> str:
+    return end.other
+
+
 class KeptEdgesFn(beam.DoFn):
     """(article, its ``node_edges`` best edge ends) -> those edges (``scoring.top_edges``)."""
 
@@ -156,20 +161,24 @@ class KeptEdgesFn(beam.DoFn):
 
 
 class ScoreBlocks(EventStep):
-    """(block members, burst boost) -> one edge per scored pair (the best
-    score). With ``node_edges``, only the edges among the ``node_edges`` best
-    of either of their articles (``scoring.top_edges``: a graph linear in the
-    articles however dense the run). Counters of the second pass, whose
-    members are clusters, are named with ``prefix`` ("cluster_")."""
+    """(block members, burst boost) -> the scored pairs. With ``node_edges``,
+    one edge per pair (its best score), only those among the ``node_edges``
+    best of either of their articles (``scoring.top_edges``: a graph linear in
+    the articles however dense the run). Without, one edge per pair when
+    ``once`` (the default), else every scored edge, repeats of a pair from
+    windowed blocks included, for a consumer that keeps one per pair itself
+    (``BestNeighbours``). Counters of the second pass, whose members are
+    clusters, are named with ``prefix`` ("cluster_")."""
 
     def __init__(self, config: EventConfig, prefix: str = "", node_edges: Optional[int] = None,
-                 keep: Optional[int] = None):
+                 keep: Optional[int] = None, once: bool = True):
         super().__init__(config)
         self.prefix = prefix
         self.node_edges = node_edges
         #: Each block keeps only the edges among the ``keep`` best of one of their
         #: articles there (``node_edges`` when given): what the step's consumer needs.
         self.keep = keep or node_edges
+        self.once = once
 
     def expand(self, inputs):
         members, boost = inputs
@@ -180,16 +189,16 @@ class ScoreBlocks(EventStep):
             | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix, self.keep),
                                           boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)
         )
-        edges = edges | "OncePerPair" >> _OncePerPair()
-        if not self.node_edges:
-            return edges
-        return (
-            edges
-            | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, EdgeEnd])
-            | "BestOfArticle" >> beam.combiners.Top.SmallestPerKey(self.node_edges, key=_end_rank)
-            | "KeptEdges" >> beam.ParDo(KeptEdgesFn(self.node_edges)).with_output_types(Edge)
-            | "KeptOnce" >> _OncePerPair()
-        )
+        if self.node_edges:
+            # the best per article, one per other article (best.BestDistinct: repeats merged in the combine)
+            return (
+                edges
+                | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, EdgeEnd])
+                | "BestOfArticle" >> beam.CombinePerKey(BestDistinct(self.node_edges, _end_other, _end_rank))
+                | "KeptEdges" >> beam.ParDo(KeptEdgesFn(self.node_edges)).with_output_types(Edge)
+                | "KeptOnce" >> _OncePerPair()  # an edge both of its articles kept
+            )
+        return edges | "OncePerPair" >> _OncePerPair() if self.once else edges
 
 
 class _OncePerPair(beam.PTransform):
@@ -296,17 +305,21 @@ def _best_first(n: Neighbour):
     return -n.score, n.article_id
 
 
+def _neighbour_id(n: Neighbour) -> str:
+    return n.article_id
+
+
 class BestNeighbours(EventStep):
-    """Edges -> (j, Neighbour(i, s)): article i asks its neighbour j for its
-    vector, for the ``expand_k`` best neighbours of each article (a combine
-    per key, ties by id)."""
+    """Edges (a pair may repeat) -> (j, Neighbour(i, s)): article i asks its
+    neighbour j for its vector, for the ``expand_k`` best neighbours of each
+    article, each at its best score (a combine per key, ties by id)."""
 
     def expand(self, edges):
         return (
             edges
             | "Neighbours" >> beam.FlatMap(neighbour_messages, self.config.expand_min_sim
                                            ).with_output_types(KV[str, Neighbour])
-            | "BestNeighbours" >> beam.combiners.Top.SmallestPerKey(self.config.expand_k, key=_best_first)
+            | "BestNeighbours" >> beam.CombinePerKey(BestDistinct(self.config.expand_k, _neighbour_id, _best_first))
             | "AskNeighbours" >> beam.FlatMap(_ask_neighbours).with_output_types(KV[str, Neighbour])
         )
 

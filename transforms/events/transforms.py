@@ -237,7 +237,7 @@ class ClusterEvents(beam.PTransform):
             first_sample = members | "FirstSample" >> SampleReference(cfg)
             members = (members, first_sample) | "FirstBackground" >> WithBackground()
             kept = members
-            edges = (members, boost) | "Score" >> ScoreBlocks(cfg, keep=cfg.expand_k)  # BestNeighbours keeps k
+            edges = (members, boost) | "Score" >> ScoreBlocks(cfg, keep=cfg.expand_k, once=False)  # BestNeighbours: k
             asks = edges | "BestNeighbours" >> BestNeighbours(cfg)
             for round_ in range(cfg.expand_rounds):
                 members = (members, asks) | f"Expand{round_ + 1}" >> ExpandVectors(cfg)

@@ -1,0 +1,97 @@
+"""``best.BestDistinct``: the k best items of a key, one per other article, however the runner splits the work."""
+import random
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wiredesk.transforms.events.best import BestDistinct
+from wiredesk.transforms.events.config import DEFAULT_CONFIG
+from wiredesk.transforms.events.records import BlockMember, Neighbour
+from wiredesk.transforms.events.scoring import best_edges, block_edges, top_edges
+from wiredesk.transforms.events.steps import ScoreBlocks
+from wiredesk.transforms.events.vectors import pack_vector
+
+
+def _rank(n: Neighbour):
+    return -n.score, n.article_id
+
+
+def _other(n: Neighbour):
+    return n.article_id
+
+
+def _brute(items, k):
+    best = {}
+    for n in items:
+        if n.article_id not in best or _rank(n) < _rank(best[n.article_id]):
+            best[n.article_id] = n
+    return sorted(best.values(), key=_rank)[:k]
+
+
+items_st = st.lists(st.builds(Neighbour, st.sampled_from([f"a{i}" for i in range(12)]),
+                              st.sampled_from([0.1, 0.2, 0.25, 0.5, 0.9])), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items_st, st.integers(1, 6), st.integers(1, 5), st.randoms(use_true_random=False))
+def test_any_split_and_merge_order_gives_the_brute_force_answer(items, k, parts, rnd):
+    fn = BestDistinct(k, _other, _rank)
+    shuffled = list(items)
+    rnd.shuffle(shuffled)
+    accs = [fn.create_accumulator() for _ in range(parts)]
+    for n in shuffled:
+        i = rnd.randrange(parts)
+        accs[i] = fn.add_input(accs[i], n)
+    if rnd.random() < 0.5:
+        accs = [fn.compact(a) for a in accs]
+    rnd.shuffle(accs)
+    merged = fn.merge_accumulators(accs)
+    assert fn.extract_output(merged) == _brute(items, k)
+
+
+def test_an_other_article_counts_once_at_its_best_score():
+    fn = BestDistinct(2, _other, _rank)
+    acc = fn.create_accumulator()
+    for n in [Neighbour("b", 0.3), Neighbour("b", 0.9), Neighbour("c", 0.5), Neighbour("d", 0.4)]:
+        acc = fn.add_input(acc, n)
+    assert fn.extract_output(acc) == [Neighbour("b", 0.9), Neighbour("c", 0.5)]
+
+
+def test_limit_must_be_positive():
+    with pytest.raises(ValueError, match="limit must be 1 or more"):
+        BestDistinct(0, _other, _rank)
+
+
+def _members():
+    rng = random.Random(11)
+    words = [f"w{i}" for i in range(10)]
+    out = []
+    for i in range(16):
+        vec = {f"t:{w}": rng.random() + 0.1 for w in rng.sample(words, 6)}
+        norm = sum(v * v for v in vec.values()) ** 0.5
+        out.append(BlockMember(f"a{i:02d}", 1.7e9 + 60 * i, pack_vector({f: v / norm for f, v in vec.items()}),
+                               ["k:all", "k:also", f"k:{i % 3}"]))
+    return out
+
+
+def test_rescoring_with_repeated_pairs_equals_the_reference():
+    """Windowed blocks (window 3 < block size) score some pairs in two blocks: the cap still keeps each
+    article's 4 best other articles, as ``scoring.top_edges`` does on all raw edges."""
+    members = _members()
+    config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0, block_window=3)
+    blocks = {}
+    for m in members:
+        for key in m.keys:
+            blocks.setdefault(key, []).append(m)
+    raw = [e for key, ms in sorted(blocks.items()) for e in block_edges(key, ms, config)]
+    assert len(raw) > len(best_edges(raw))  # pairs repeat here
+    expected = top_edges(raw, 4)
+    assert len(expected) < len(best_edges(raw))  # and the cap drops some
+    with TestPipeline() as p:
+        boost = p | "Boost" >> beam.Create([0.0])
+        got = (p | beam.Create(members), boost) | ScoreBlocks(config, node_edges=4)
+        assert_that(got, equal_to(expected))
