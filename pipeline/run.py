@@ -23,7 +23,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from wiredesk.pipeline import __version__
 from wiredesk.pipeline.build import build_pipeline
 from wiredesk.pipeline.memory import limit_malloc_arenas
-from wiredesk.pipeline.options import WiredeskOptions, event_config, input_paths, target_file_bytes
+from wiredesk.pipeline.options import RunOptions, WiredeskOptions, event_config, input_paths, target_file_bytes
 from wiredesk.schemas import tables
 from wiredesk.transforms.read import is_glob
 from wiredesk.transforms.write import TEMPORARY
@@ -327,7 +327,7 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
     while it runs (the CLI's), or None.
     """
     argv = absolute_paths(argv or [])
-    options = PipelineOptions(argv)
+    options = RunOptions(argv)
     paths = input_paths(options)
     check_inputs(paths)
     try:
@@ -335,7 +335,7 @@ def run(argv: Optional[Sequence[str]] = None, progress=None) -> RunResult:
         target_file_bytes(options)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    options = PipelineOptions(use_all_cores(argv, paths))
+    options = RunOptions(use_all_cores(argv, paths))
     wd = options.view_as(WiredeskOptions)
     if not wd.table_root:
         check_output(wd.output)
