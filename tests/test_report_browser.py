@@ -29,6 +29,24 @@ def browser():
         chromium.close()
 
 
+def shown(locator) -> bool:
+    """The element becomes visible (Playwright waits for it): the report's scripts run on events (a click, a
+    hash change), after the action that fires them has returned. An immediate ``is_visible()`` there raced the
+    script under load and failed once."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible(timeout=15_000)
+    return True
+
+
+def hidden(locator) -> bool:
+    """The element becomes hidden (Playwright waits for it)."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_hidden(timeout=15_000)
+    return True
+
+
 def open_page(browser, path):
     """The report at file://path, with every request, console message, dialog and page error recorded."""
     page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -65,18 +83,18 @@ def test_seeds_report_in_chromium(browser, tmp_path, run_cli):
     assert stories.count() == 5 and not stories.first.is_visible()  # closed until clicked
     page.locator("#ev-1 summary").click()
     for i in range(5):
-        assert stories.nth(i).is_visible()
+        assert shown(stories.nth(i))
     assert "Iraq" in stories.first.inner_text()
 
     page.locator("#collapse").click()
-    assert not stories.first.is_visible()
+    assert hidden(stories.first)
     mark.click()  # a timeline mark opens its event
     assert page.evaluate("location.hash") == "#ev-1"
-    assert stories.first.is_visible()
+    assert shown(stories.first)
     page.locator("#filter").fill("no such event")
-    assert not events.first.is_visible()
+    assert hidden(events.first)
     page.locator("#filter").fill("green zone")
-    assert events.first.is_visible()
+    assert shown(events.first)
 
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
@@ -92,7 +110,7 @@ def test_hostile_text_stays_text_in_chromium(browser, tmp_path):
     assert XSS in page.locator("#ev-2 li.story[data-article='X/7']").inner_text()
     page.locator("tr.reject summary").first.click()
     raw = page.locator("tr.reject").first.locator("pre").nth(1)
-    assert raw.is_visible() and raw.inner_text().endswith("<img src=x onerror=alert(2)>")
+    assert shown(raw) and raw.inner_text().endswith("<img src=x onerror=alert(2)>")
     assert page.locator("svg#timeline g.undated a.mark").count() == 1
     page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
     assert seen == {"requests": [url], "console": [], "dialogs": [], "errors": []}
