@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, settings
 
 from wiredesk.transforms.events.config import DEFAULT_CONFIG
 from wiredesk.transforms.events.features import raw_features
-from wiredesk.transforms.events.vectors import unpack_vector
+from wiredesk.transforms.events.records import BlockMember
+from wiredesk.transforms.events.vectors import pack_vector, unpack_vector
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DAY = 86400.0
@@ -45,3 +46,17 @@ def burst_headlines(seed, stories=5, per_story=12):
             raws[aid] = raw_features(" ".join(rnd.sample(words, 2) + rnd.sample(filler, 1)), None, [], DEFAULT_CONFIG)
             times[aid] = T0 + s * 7200 + 37 * i
     return raws, times
+
+
+def random_members(seed: int, count: int, words: int, extra_keys=()) -> list:
+    """``count`` BlockMembers a minute apart, each with 6 of ``words`` words at random weights (unit vector),
+    in the blocks "k:all", each of ``extra_keys`` and "k:<i mod 3>"."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(words)]
+    out = []
+    for i in range(count):
+        vec = {f"t:{w}": rng.random() + 0.1 for w in rng.sample(vocabulary, 6)}
+        norm = sum(v * v for v in vec.values()) ** 0.5
+        out.append(BlockMember(f"a{i:02d}", 1.7e9 + 60 * i, pack_vector({f: v / norm for f, v in vec.items()}),
+                               ["k:all", *extra_keys, f"k:{i % 3}"]))
+    return out

@@ -1,19 +1,17 @@
 """``best.BestDistinct``: the k best items of a key, one per other article, however the runner splits the work."""
-import random
-
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from events_helpers import random_members
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wiredesk.transforms.events.best import BestDistinct
 from wiredesk.transforms.events.config import DEFAULT_CONFIG
-from wiredesk.transforms.events.records import BlockMember, Neighbour
+from wiredesk.transforms.events.records import Neighbour
 from wiredesk.transforms.events.scoring import best_edges, block_edges, top_edges
 from wiredesk.transforms.events.steps import ScoreBlocks
-from wiredesk.transforms.events.vectors import pack_vector
 
 
 def _rank(n: Neighbour):
@@ -66,22 +64,10 @@ def test_limit_must_be_positive():
         BestDistinct(0, _other, _rank)
 
 
-def _members():
-    rng = random.Random(11)
-    words = [f"w{i}" for i in range(10)]
-    out = []
-    for i in range(16):
-        vec = {f"t:{w}": rng.random() + 0.1 for w in rng.sample(words, 6)}
-        norm = sum(v * v for v in vec.values()) ** 0.5
-        out.append(BlockMember(f"a{i:02d}", 1.7e9 + 60 * i, pack_vector({f: v / norm for f, v in vec.items()}),
-                               ["k:all", "k:also", f"k:{i % 3}"]))
-    return out
-
-
 def test_rescoring_with_repeated_pairs_equals_the_reference():
     """Windowed blocks (window 3 < block size) score some pairs in two blocks: the cap still keeps each
     article's 4 best other articles, as ``scoring.top_edges`` does on all raw edges."""
-    members = _members()
+    members = random_members(11, 16, 10, extra_keys=("k:also",))
     config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0, block_window=3)
     blocks = {}
     for m in members:

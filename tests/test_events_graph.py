@@ -7,7 +7,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-from events_helpers import FAST
+from events_helpers import FAST, random_members
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -162,20 +162,8 @@ def test_top_edges_cap_a_dense_graph():
     assert kept == [Edge("a", "b", 0.5), Edge("a", "c", 0.5), Edge("a", "d", 0.5), Edge("a", "e", 0.5)]
 
 
-def _members_for_cap():
-    rng = random.Random(5)
-    words = [f"w{i}" for i in range(12)]
-    out = []
-    for i in range(14):
-        vec = {f"t:{w}": rng.random() + 0.1 for w in rng.sample(words, 6)}
-        norm = sum(v * v for v in vec.values()) ** 0.5
-        out.append(BlockMember(f"a{i:02d}", 1.7e9 + 60 * i, pack_vector({f: v / norm for f, v in vec.items()}),
-                               ["k:all", f"k:{i % 3}"]))
-    return out
-
-
 def test_score_blocks_cap_in_beam_equals_the_reference():
-    members = _members_for_cap()
+    members = random_members(5, 14, 12)
     config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0)  # the boost the Beam step is given
     raw = [e for key, ms in sorted(_blocks(members).items()) for e in block_edges(key, ms, config)]
     expected = top_edges(raw, 3)
