@@ -1,17 +1,10 @@
 """``best.BestDistinct``: the k best items of a key, one per other article, however the runner splits the work."""
-import apache_beam as beam
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
-from apache_beam.testing.util import assert_that, equal_to
-from events_helpers import random_members
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wiredesk.transforms.events.best import BestDistinct
-from wiredesk.transforms.events.config import DEFAULT_CONFIG
 from wiredesk.transforms.events.records import Neighbour
-from wiredesk.transforms.events.scoring import best_edges, block_edges, top_edges
-from wiredesk.transforms.events.steps import ScoreBlocks
 
 
 def _rank(n: Neighbour):
@@ -62,22 +55,3 @@ def test_an_other_article_counts_once_at_its_best_score():
 def test_limit_must_be_positive():
     with pytest.raises(ValueError, match="limit must be 1 or more"):
         BestDistinct(0, _other, _rank)
-
-
-def test_rescoring_with_repeated_pairs_equals_the_reference():
-    """Windowed blocks (window 3 < block size) score some pairs in two blocks: the cap still keeps each
-    article's 4 best other articles, as ``scoring.top_edges`` does on all raw edges."""
-    members = random_members(11, 16, 10, extra_keys=("k:also",))
-    config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0, block_window=3)
-    blocks = {}
-    for m in members:
-        for key in m.keys:
-            blocks.setdefault(key, []).append(m)
-    raw = [e for key, ms in sorted(blocks.items()) for e in block_edges(key, ms, config)]
-    assert len(raw) > len(best_edges(raw))  # pairs repeat here
-    expected = top_edges(raw, 4)
-    assert len(expected) < len(best_edges(raw))  # and the cap drops some
-    with TestPipeline() as p:
-        boost = p | "Boost" >> beam.Create([0.0])
-        got = (p | beam.Create(members), boost) | ScoreBlocks(config, node_edges=4)
-        assert_that(got, equal_to(expected))

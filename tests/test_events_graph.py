@@ -5,6 +5,7 @@ import random
 
 import apache_beam as beam
 import numpy as np
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from events_helpers import FAST, random_members
@@ -162,15 +163,21 @@ def test_top_edges_cap_a_dense_graph():
     assert kept == [Edge("a", "b", 0.5), Edge("a", "c", 0.5), Edge("a", "d", 0.5), Edge("a", "e", 0.5)]
 
 
-def test_score_blocks_cap_in_beam_equals_the_reference():
-    members = random_members(5, 14, 12)
-    config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0)  # the boost the Beam step is given
+@pytest.mark.parametrize("members, window, k", [
+    (random_members(5, 14, 12), 100, 3),
+    # windowed blocks (window 3 < block size) score some pairs in two blocks: the cap (best.BestDistinct) still
+    # keeps each article's k best *other* articles
+    (random_members(11, 16, 10, extra_keys=("k:also",)), 3, 4),
+])
+def test_score_blocks_cap_in_beam_equals_the_reference(members, window, k):
+    config = DEFAULT_CONFIG.replace(edge_min=0.01, time_burst_boost=0.0, block_window=window)  # boost as given
     raw = [e for key, ms in sorted(_blocks(members).items()) for e in block_edges(key, ms, config)]
-    expected = top_edges(raw, 3)
+    assert (len(raw) > len(best_edges(raw))) == (window < len(members))  # pairs repeat where blocks are windowed
+    expected = top_edges(raw, k)
     assert len(expected) < len(best_edges(raw))  # the cap drops edges here
     with TestPipeline() as p:
         boost = p | "Boost" >> beam.Create([0.0])
-        got = (p | beam.Create(members), boost) | ScoreBlocks(config, node_edges=3)
+        got = (p | beam.Create(members), boost) | ScoreBlocks(config, node_edges=k)
         assert_that(got, equal_to(expected))
 
 
