@@ -1,4 +1,5 @@
-"""Beam's Dask runner with a Flatten that does not add up its inputs' partitions, and a ``Top.Of`` that works.
+"""Beam's Dask runner with a Flatten that does not add up its inputs' partitions, a ``Top.Of`` that works, and
+ParDo bundles that do not share their output.
 
 Beam 2.77's Dask runner (``apache_beam.runners.dask``) turns a Flatten into ``dask.bag.concat`` of its inputs,
 which has as many partitions as all of them together, and a GroupByKey into ``Bag.groupby`` (a task shuffle with
@@ -8,28 +9,41 @@ as many partitions as its inputs together, and a step that joins in rounds (the 
 components) doubles them each round: 5 partitions after the NER step became 76,832 at ``Events/MergeClusters``
 with the seeds as input, a graph the launcher could not build (23 GB, then the OOM killer).
 
-``DaskRunner`` here is Beam's, with one change: a Flatten's bag is repartitioned (``Bag.repartition``: neighbouring
-partitions concatenated, no shuffle) to as many partitions as its widest input, so a join has the partitions of its
-widest input and chained joins keep the count the pipeline started with (a GroupByKey of more than 32 partitions
-rounds up to a power of its shuffle's branching, once). Everything else is Beam's runner as it is: the same
-translation of each step, the same options (``--dask_client_address`` ...), the same result object. A Flatten's
-elements are the same (a PCollection has no order), so a run's output is too.
+``DaskRunner`` here is Beam's, with three changes. First, a Flatten's bag is repartitioned (``Bag.repartition``:
+neighbouring partitions concatenated, no shuffle) to as many partitions as its widest input, so a join has the
+partitions of its widest input and chained joins keep the count the pipeline started with (a GroupByKey of more
+than 32 partitions rounds up to a power of its shuffle's branching, once). Everything else is Beam's runner as it
+is: the same translation of each other step, the same options (``--dask_client_address`` ...), the same result
+object. A Flatten's elements are the same (a PCollection has no order), so a run's output is too.
 
 Also, Beam's ``Top.Of`` in the global window emits each bundle's best from ``finish_bundle``, which the Dask
 runner drops (it gave ``[]``, and the events stage's background sample was empty): this runner gives ``Top.Of``'s merge
 step each element as a bundle of its own, the same top ``n`` without ``finish_bundle`` (``TopPerElement``).
 
+And Beam's ParDo translation makes one output receiver (a list) when the graph is built and hands that same object
+to every partition's task, each returning the whole list: where tasks share it (the same deserialized object in a
+worker, or a local scheduler), a bundle's output repeats every earlier bundle's, and the events stage's document
+frequencies (``Events/CountDf``, a combine) counted each article 2 to 10 times (n_docs 410 for 205 articles), so
+the vectors, scores and events differed from the DirectRunner's (28 events against 24). This runner's ParDo makes
+its receivers in each bundle (``apply_dofn_to_fresh_bundle``), and computes its side inputs without graph
+fusion (``UnfusedBagIterator``), otherwise as Beam's.
+
 Used by ``wiredesk run`` when ``--runner`` names Beam's Dask runner (``pipeline/run.py``, ``local_runner``), or
-directly with ``--runner=wiredesk.pipeline.dask_runner.DaskRunner``. Nothing of this module runs on the Dask
-workers (the repartition is dask's own task), so they need no wiredesk beyond what the steps need.
+directly with ``--runner=wiredesk.pipeline.dask_runner.DaskRunner``. Of this module only
+``apply_dofn_to_fresh_bundle`` and ``UnfusedBagIterator`` run on the Dask workers (the repartition is dask's own
+task), so they import ``wiredesk.pipeline.dask_runner`` (Beam and dask, which they have) besides what the steps
+need.
 """
 from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.pipeline import AppliedPTransform, PipelineVisitor, PTransformOverride
+from apache_beam.runners.common import DoFnContext, DoFnInvoker, DoFnSignature, _OutputHandler
+from apache_beam.runners.dask import transform_evaluator
 from apache_beam.runners.dask.dask_runner import DaskRunner as BeamDaskRunner
 from apache_beam.runners.dask.overrides import _Flatten
 from apache_beam.transforms.combiners import _TopPerBundle
+from apache_beam.transforms.sideinputs import SideInputMap
 
 __all__ = ["DaskRunner"]
 
@@ -40,8 +54,63 @@ def widest_input(node: AppliedPTransform, bags) -> int:
                 if getattr(pcoll, "producer", None) in bags), default=0)
 
 
+def apply_dofn_to_fresh_bundle(items, fn, label, window_fn, side_inputs, args, kwargs):
+    """A DoFn over one bundle (a Dask partition), as Beam's ``apply_dofn_to_bundle`` but with receivers and an
+    invoker of its own: Beam's are made once per ParDo and shared by every bundle that gets the same object, so
+    its output list grows across bundles. As in Beam's, ``finish_bundle`` output is not collected."""
+    receivers = transform_evaluator.OneReceiver()
+    invoker = DoFnInvoker.create_invoker(
+        DoFnSignature(fn),
+        _OutputHandler(window_fn=window_fn, main_receivers=receivers[None], tagged_receivers=receivers,
+                       per_element_output_counter=None, output_batch_converter=None,
+                       process_yields_batches=False, process_batch_yields_elements=False),
+        context=DoFnContext(label, state=None), side_inputs=side_inputs, input_args=args, input_kwargs=kwargs,
+        user_state_context=None, bundle_finalizer_param=beam.DoFn.BundleFinalizerParam())
+    invoker.invoke_setup()
+    invoker.invoke_start_bundle()
+    for item in items:
+        invoker.invoke_process(item)
+    results = [v.value for v in receivers.values]
+    invoker.invoke_finish_bundle()
+    invoker.invoke_teardown()
+    return results
+
+
+class UnfusedBagIterator(transform_evaluator.DaskBagWindowedIterator):
+    """A side input's bag, computed (inside the task that reads it) without dask's graph optimization.
+
+    Beam's ``DaskBagWindowedIterator`` computes the bag with fusion, which names a fused chain after its steps'
+    functions and its deepest key, so two side inputs whose lineages fuse differently above one shared step (a
+    step with two consumers is a chain in each side input's graph alone) can give one name to two tasks on the
+    one scheduler; a whole run failed once so ("Cycle detected between the following keys", in a task reading a
+    side input). Unfused, every key names one task (dask's hash of the step and its inputs)."""
+
+    def __iter__(self):
+        for result in self.bag.compute(optimize_graph=False):
+            yield transform_evaluator.get_windowed_value(result, self.window_fn)
+
+
+def fresh_pardo_bag(node: AppliedPTransform, bags):
+    """The bag of ParDo ``node`` (inputs and side inputs as Beam's visitor takes them), each bundle with its own
+    receivers (``apply_dofn_to_fresh_bundle``), side inputs computed unfused (``UnfusedBagIterator``); None when
+    its main input is not one translated bag."""
+    inputs = [bags[pcoll.producer] for pcoll in node.inputs if getattr(pcoll, "producer", None) in bags]
+    if len(inputs) != 1:
+        return None
+    side_inputs = [SideInputMap(type(si), si._view_options(),
+                                UnfusedBagIterator(bags.get(si.pvalue.producer), si._window_mapping_fn))
+                   for si in node.side_inputs] or None
+    transform = node.transform
+    args, kwargs = transform.raw_side_inputs
+    main_input = next(iter(node.main_inputs.values()))
+    window_fn = main_input.windowing.windowfn if hasattr(main_input, "windowing") else None
+    return inputs[0].map(transform_evaluator.get_windowed_value, window_fn).map_partitions(
+        apply_dofn_to_fresh_bundle, transform.fn, transform.label, window_fn, side_inputs, list(args), kwargs)
+
+
 class BoundedFlattenVisitor(PipelineVisitor):
-    """Beam's ``DaskBagVisitor`` (it does every translation), then each Flatten's bag cut to its widest input."""
+    """Beam's ``DaskBagVisitor`` (it does every translation), then each Flatten's bag cut to its widest input and
+    each ParDo's bag made with receivers per bundle (``fresh_pardo_bag``)."""
 
     def __init__(self, beam_visitor: PipelineVisitor):
         self.beam_visitor = beam_visitor
@@ -50,6 +119,10 @@ class BoundedFlattenVisitor(PipelineVisitor):
 
     def visit_transform(self, transform_node: AppliedPTransform) -> None:
         self.beam_visitor.visit_transform(transform_node)
+        if transform_node.transform.__class__ is beam.ParDo:  # what Beam's visitor translates as a ParDo
+            bag = fresh_pardo_bag(transform_node, self.bags)
+            if bag is not None:
+                self.bags[transform_node] = bag
         if isinstance(transform_node.transform, _Flatten):
             bag = self.bags[transform_node]
             widest = widest_input(transform_node, self.bags)
@@ -85,8 +158,9 @@ class TopPerElement(PTransformOverride):
 
 
 class DaskRunner(BeamDaskRunner):
-    """Beam's Dask runner whose Flatten keeps its widest input's partition count, and whose ``Top.Of`` does
-    without ``finish_bundle`` output (see the module docstring)."""
+    """Beam's Dask runner whose Flatten keeps its widest input's partition count, whose ``Top.Of`` does
+    without ``finish_bundle`` output, and whose ParDo bundles do not share their output (see the module
+    docstring)."""
 
     def run_pipeline(self, pipeline, options):
         pipeline.replace_all([TopPerElement()])
