@@ -25,18 +25,19 @@ to every partition's task, each returning the whole list: where tasks share it (
 worker, or a local scheduler), a bundle's output repeats every earlier bundle's, and the events stage's document
 frequencies (``Events/CountDf``, a combine) counted each article 2 to 10 times (n_docs 410 for 205 articles), so
 the vectors, scores and events differed from the DirectRunner's (28 events against 24). This runner's ParDo makes
-its receivers in each bundle (``apply_dofn_to_fresh_bundle``), and computes its side inputs without graph
-fusion (``UnfusedBagIterator``), otherwise as Beam's.
+its receivers in each bundle (``apply_dofn_to_fresh_bundle``), and computes each side input once, as a task the
+reading tasks depend on (``side_input_values``), otherwise as Beam's.
 
 Used by ``wiredesk run`` when ``--runner`` names Beam's Dask runner (``pipeline/run.py``, ``local_runner``), or
 directly with ``--runner=wiredesk.pipeline.dask_runner.DaskRunner``. Of this module only
-``apply_dofn_to_fresh_bundle`` and ``UnfusedBagIterator`` run on the Dask workers (the repartition is dask's own
+``apply_dofn_to_fresh_bundle`` and ``side_input_values`` run on the Dask workers (the repartition is dask's own
 task), so they import ``wiredesk.pipeline.dask_runner`` (Beam and dask, which they have) besides what the steps
 need.
 """
 from __future__ import annotations
 
 import apache_beam as beam
+import dask
 from apache_beam.pipeline import AppliedPTransform, PipelineVisitor, PTransformOverride
 from apache_beam.runners.common import DoFnContext, DoFnInvoker, DoFnSignature, _OutputHandler
 from apache_beam.runners.dask import transform_evaluator
@@ -54,10 +55,14 @@ def widest_input(node: AppliedPTransform, bags) -> int:
                 if getattr(pcoll, "producer", None) in bags), default=0)
 
 
-def apply_dofn_to_fresh_bundle(items, fn, label, window_fn, side_inputs, args, kwargs):
+def apply_dofn_to_fresh_bundle(items, fn, label, window_fn, side_specs, args, kwargs, *side_values):
     """A DoFn over one bundle (a Dask partition), as Beam's ``apply_dofn_to_bundle`` but with receivers and an
     invoker of its own: Beam's are made once per ParDo and shared by every bundle that gets the same object, so
-    its output list grows across bundles. As in Beam's, ``finish_bundle`` output is not collected."""
+    its output list grows across bundles. ``side_specs`` are the side inputs' (view type, view options) and
+    ``side_values`` their windowed values (``side_input_values``, computed once by dask). As in Beam's,
+    ``finish_bundle`` output is not collected."""
+    side_inputs = [SideInputMap(view, options, values)
+                   for (view, options), values in zip(side_specs, side_values)] or None
     receivers = transform_evaluator.OneReceiver()
     invoker = DoFnInvoker.create_invoker(
         DoFnSignature(fn),
@@ -76,36 +81,31 @@ def apply_dofn_to_fresh_bundle(items, fn, label, window_fn, side_inputs, args, k
     return results
 
 
-class UnfusedBagIterator(transform_evaluator.DaskBagWindowedIterator):
-    """A side input's bag, computed (inside the task that reads it) without dask's graph optimization.
-
-    Beam's ``DaskBagWindowedIterator`` computes the bag with fusion, which names a fused chain after its steps'
-    functions and its deepest key, so two side inputs whose lineages fuse differently above one shared step (a
-    step with two consumers is a chain in each side input's graph alone) can give one name to two tasks on the
-    one scheduler; a whole run failed once so ("Cycle detected between the following keys", in a task reading a
-    side input). Unfused, every key names one task (dask's hash of the step and its inputs)."""
-
-    def __iter__(self):
-        for result in self.bag.compute(optimize_graph=False):
-            yield transform_evaluator.get_windowed_value(result, self.window_fn)
+def side_input_values(window_fn, *partitions) -> list:
+    """A side input's elements as windowed values, from every partition of its bag: one dask task, which the
+    tasks of the ParDo that reads it depend on, so it is computed once. (Beam's runner computes the side input's
+    bag, with everything upstream of it, again inside every task that reads it; with fusion, that nested compute
+    once failed a whole run with "Cycle detected between the following keys".)"""
+    return [transform_evaluator.get_windowed_value(r, window_fn) for part in partitions for r in part]
 
 
 def fresh_pardo_bag(node: AppliedPTransform, bags):
     """The bag of ParDo ``node`` (inputs and side inputs as Beam's visitor takes them), each bundle with its own
-    receivers (``apply_dofn_to_fresh_bundle``), side inputs computed unfused (``UnfusedBagIterator``); None when
+    receivers (``apply_dofn_to_fresh_bundle``), each side input computed once (``side_input_values``); None when
     its main input is not one translated bag."""
     inputs = [bags[pcoll.producer] for pcoll in node.inputs if getattr(pcoll, "producer", None) in bags]
     if len(inputs) != 1:
         return None
-    side_inputs = [SideInputMap(type(si), si._view_options(),
-                                UnfusedBagIterator(bags.get(si.pvalue.producer), si._window_mapping_fn))
-                   for si in node.side_inputs] or None
+    specs = [(type(si), si._view_options()) for si in node.side_inputs]
+    values = [dask.delayed(side_input_values, pure=True)(
+        si._window_mapping_fn, *bags[si.pvalue.producer].to_delayed(optimize_graph=False))
+        for si in node.side_inputs]
     transform = node.transform
     args, kwargs = transform.raw_side_inputs
     main_input = next(iter(node.main_inputs.values()))
     window_fn = main_input.windowing.windowfn if hasattr(main_input, "windowing") else None
     return inputs[0].map(transform_evaluator.get_windowed_value, window_fn).map_partitions(
-        apply_dofn_to_fresh_bundle, transform.fn, transform.label, window_fn, side_inputs, list(args), kwargs)
+        apply_dofn_to_fresh_bundle, transform.fn, transform.label, window_fn, specs, list(args), kwargs, *values)
 
 
 class BoundedFlattenVisitor(PipelineVisitor):

@@ -313,3 +313,37 @@ def test_pardo_bundles_do_not_share_their_output():
     assert len(beams_tens) > 8
     assert computed(DaskRunner) == ([0, 10, 20, 30, 40, 50, 60, 70], [(0, [0, 30, 60]), (1, [10, 40, 70]),
                                                                         (2, [20, 50])])
+
+
+def _counted(n, path):
+    with open(path, "a") as f:  # one line per call, from whichever process runs the task
+        f.write(f"{n}\n")
+    return n
+
+
+def test_a_side_input_is_computed_once_for_all_the_tasks_that_read_it(tmp_path):
+    """A ParDo over four partitions reading a side input (the total of eight numbers), on dask's process
+    scheduler (each task pickled, as on a cluster): Beam's runner computes the side input's bag, with its upstream
+    steps, again inside each reading task; wiredesk's makes it one dask task the readers depend on
+    (``side_input_values``), so the upstream step runs once per element."""
+    import dask
+    from apache_beam.runners.dask.overrides import dask_overrides
+
+    from wiredesk.pipeline.dask_runner import DaskRunner
+
+    runs = tmp_path / "runs"
+    p = beam.Pipeline(options=PipelineOptions([DASK_RUNNER]))
+    numbers = p | beam.Create(list(range(8)))
+    total = (numbers | "Counted" >> beam.Map(_counted, str(runs))
+             | "Total" >> beam.CombineGlobally(sum).without_defaults())
+    numbers | "Share" >> beam.Map(lambda n, t: (n, n / t), t=beam.pvalue.AsSingleton(total))
+    # as a runner gets it: rebuilt from its proto (side inputs become placeholders the invoker fills)
+    p = beam.Pipeline.from_runner_api(p.to_runner_api(), p.runner, p._options)
+    p.replace_all(dask_overrides())
+    visitor = DaskRunner.to_dask_bag_visitor({"npartitions": 4})
+    p.visit(visitor)
+    bags = {node.full_label: bag for node, bag in visitor.bags.items()}
+    with dask.config.set({"scheduler": "processes", "num_workers": 2, "multiprocessing.context": "fork"}):
+        assert bags["Share"].npartitions == 4
+        assert sorted(bags["Share"].compute()) == [(n, n / 28) for n in range(8)]
+    assert sorted(int(x) for x in runs.read_text().split()) == list(range(8))
