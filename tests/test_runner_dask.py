@@ -285,6 +285,18 @@ def test_chained_joins_keep_their_partitions():
     assert max(ours.values()) == 8 and ours["Join9/Group/GroupByKey"] == 8
 
 
+def dask_bags(p: beam.Pipeline, runner, npartitions: int = 4) -> dict:
+    """``p`` translated by ``runner``'s visitor as a runner gets it (rebuilt from its proto, where side inputs
+    become placeholders the invoker fills, with Beam's Dask overrides): step label -> its dask bag."""
+    from apache_beam.runners.dask.overrides import dask_overrides
+
+    p = beam.Pipeline.from_runner_api(p.to_runner_api(), p.runner, p._options)
+    p.replace_all(dask_overrides())
+    visitor = runner.to_dask_bag_visitor({"npartitions": npartitions})
+    p.visit(visitor)
+    return {node.full_label: bag for node, bag in visitor.bags.items()}
+
+
 def test_pardo_bundles_do_not_share_their_output():
     """A ParDo over four Dask partitions, then a GroupByKey, computed in one process (dask's synchronous
     scheduler, no cluster): Beam's ParDo hands every partition one receiver list, so each bundle's output repeats
@@ -292,7 +304,6 @@ def test_pardo_bundles_do_not_share_their_output():
     each article two to ten times on the cluster); wiredesk's gives every element once and one group per key."""
     import dask
     from apache_beam.runners.dask.dask_runner import DaskRunner as BeamDaskRunner
-    from apache_beam.runners.dask.overrides import dask_overrides
 
     from wiredesk.pipeline.dask_runner import DaskRunner
 
@@ -301,10 +312,7 @@ def test_pardo_bundles_do_not_share_their_output():
         tens = p | beam.Create(list(range(8))) | "Tens" >> beam.Map(lambda n: n * 10)
         (tens | "ByRest" >> beam.Map(lambda n: (n % 3, n)) | "Group" >> beam.GroupByKey()
          | "Sorted" >> beam.MapTuple(lambda k, ns: (k, sorted(ns))))
-        p.replace_all(dask_overrides())
-        visitor = runner.to_dask_bag_visitor({"npartitions": 4})
-        p.visit(visitor)
-        bags = {node.full_label: bag for node, bag in visitor.bags.items()}
+        bags = dask_bags(p, runner)
         with dask.config.set(scheduler="sync"):
             assert bags["Tens"].npartitions == 4
             return sorted(bags["Tens"].compute()), sorted(bags["Sorted"].compute())
@@ -327,7 +335,6 @@ def test_a_side_input_is_computed_once_for_all_the_tasks_that_read_it(tmp_path):
     steps, again inside each reading task; wiredesk's makes it one dask task the readers depend on
     (``side_input_values``), so the upstream step runs once per element."""
     import dask
-    from apache_beam.runners.dask.overrides import dask_overrides
 
     from wiredesk.pipeline.dask_runner import DaskRunner
 
@@ -337,12 +344,7 @@ def test_a_side_input_is_computed_once_for_all_the_tasks_that_read_it(tmp_path):
     total = (numbers | "Counted" >> beam.Map(_counted, str(runs))
              | "Total" >> beam.CombineGlobally(sum).without_defaults())
     numbers | "Share" >> beam.Map(lambda n, t: (n, n / t), t=beam.pvalue.AsSingleton(total))
-    # as a runner gets it: rebuilt from its proto (side inputs become placeholders the invoker fills)
-    p = beam.Pipeline.from_runner_api(p.to_runner_api(), p.runner, p._options)
-    p.replace_all(dask_overrides())
-    visitor = DaskRunner.to_dask_bag_visitor({"npartitions": 4})
-    p.visit(visitor)
-    bags = {node.full_label: bag for node, bag in visitor.bags.items()}
+    bags = dask_bags(p, DaskRunner)
     with dask.config.set({"scheduler": "processes", "num_workers": 2, "multiprocessing.context": "fork"}):
         assert bags["Share"].npartitions == 4
         assert sorted(bags["Share"].compute()) == [(n, n / 28) for n in range(8)]

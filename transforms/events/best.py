@@ -49,9 +49,7 @@ class BestDistinct(beam.CombineFn, Generic[T]):
 
     def _bounded(self, acc: Dict[Hashable, T]) -> Dict[Hashable, T]:
         # prune only past twice the limit, so adding stays amortized O(log limit) per item
-        if len(acc) <= 2 * self.limit:
-            return acc
-        return {self.other(i): i for i in best_distinct(acc, self.limit, self.rank)}
+        return acc if len(acc) <= 2 * self.limit else self.compact(acc)
 
     def add_input(self, acc: Dict[Hashable, T], item: T) -> Dict[Hashable, T]:
         self._keep(acc, item)

@@ -16,7 +16,7 @@ from wiredesk.transforms.events.components import propagate_labels, strong_edges
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.features import document_frequencies, weight_features
 from wiredesk.transforms.events.records import BlockMember, Edge
-from wiredesk.transforms.events.scoring import best_edges, block_edges, top_edges
+from wiredesk.transforms.events.scoring import best_edges, block_edges, kept_in_block, top_edges
 from wiredesk.transforms.events.timing import data_burst_boost
 from wiredesk.transforms.events.vectors import expand_vector, neighbour_lists, pack_vector
 
@@ -32,7 +32,7 @@ def _score_blocks(blocks: Dict[str, List[BlockMember]], config: EventConfig,
     out: List[Edge] = []
     for k in sorted(blocks):
         edges = block_edges(k, blocks[k], config)
-        out.extend(top_edges(edges, keep) if keep and len(blocks[k]) - 1 > keep else edges)
+        out.extend(kept_in_block(edges, len(blocks[k]), keep))
     return top_edges(out, node_edges) if node_edges else best_edges(out)
 
 

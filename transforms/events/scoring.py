@@ -19,7 +19,7 @@ from wiredesk.transforms.events.records import BlockMember, Edge
 from wiredesk.transforms.events.timing import time_factor, time_factors
 from wiredesk.transforms.events.vectors import sparse_matrix, unpack_vector
 
-__all__ = ["SMALL_BLOCK", "block_edges", "best_edges", "make_edge", "edge_rank", "top_edges"]
+__all__ = ["SMALL_BLOCK", "block_edges", "best_edges", "make_edge", "edge_rank", "top_edges", "kept_in_block"]
 
 #: Blocks up to this size are scored pair by pair (numpy on the two packed
 #: vectors); larger ones as one sparse matrix product per slice of rows.
@@ -149,3 +149,10 @@ def top_edges(edges: Iterable[Edge], k: int) -> List[Edge]:
     for node, node_edges in per.items():
         kept.update(sorted(node_edges, key=lambda e: edge_rank(e, node))[:k])
     return sorted(kept)
+
+
+def kept_in_block(edges: List[Edge], block_size: int, keep: Optional[int]) -> List[Edge]:
+    """The edges of one block a consumer of each article's ``keep`` best can use: ``top_edges(edges, keep)``
+    when an article could have more than ``keep`` edges in this block (``block_size - 1 > keep``), else all of
+    them (no cut: nothing to drop)."""
+    return top_edges(edges, keep) if keep and block_size - 1 > keep else edges

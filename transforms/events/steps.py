@@ -18,7 +18,7 @@ from wiredesk.transforms.events.best import BestDistinct
 from wiredesk.transforms.events.blocking import block_entry
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
 from wiredesk.transforms.events.records import BlockEntry, BlockMember, Edge, Neighbour, NeighbourVector
-from wiredesk.transforms.events.scoring import block_edges, top_edges
+from wiredesk.transforms.events.scoring import block_edges, kept_in_block
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
 from wiredesk.transforms.join import JoinByKey
@@ -116,11 +116,10 @@ class ScoreBlockFn(beam.DoFn):
             self.windowed.inc()
         edges = block_edges(key, members, with_burst_boost(self.config, boost))
         self.edges.inc(len(edges))
-        if self.keep and len(members) - 1 > self.keep:  # else no article has more than keep edges here
-            kept = top_edges(edges, self.keep)
+        kept = kept_in_block(edges, len(members), self.keep)
+        if kept is not edges:  # the block was cut
             self.dropped.inc(len(edges) - len(kept))
-            edges = kept
-        yield from edges
+        yield from kept
 
 
 class EdgeEnd(NamedTuple):
