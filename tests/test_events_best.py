@@ -11,10 +11,6 @@ def _rank(n: Neighbour):
     return -n.score, n.article_id
 
 
-def _other(n: Neighbour):
-    return n.article_id
-
-
 def _brute(items, k):
     best = {}
     for n in items:
@@ -30,7 +26,7 @@ items_st = st.lists(st.builds(Neighbour, st.sampled_from([f"a{i}" for i in range
 @settings(max_examples=300, deadline=None)
 @given(items_st, st.integers(1, 6), st.integers(1, 5), st.randoms(use_true_random=False))
 def test_any_split_and_merge_order_gives_the_brute_force_answer(items, k, parts, rnd):
-    fn = BestDistinct(k, _other, _rank)
+    fn = BestDistinct(k)
     shuffled = list(items)
     rnd.shuffle(shuffled)
     accs = [fn.create_accumulator() for _ in range(parts)]
@@ -45,13 +41,14 @@ def test_any_split_and_merge_order_gives_the_brute_force_answer(items, k, parts,
 
 
 def test_an_other_article_counts_once_at_its_best_score():
-    fn = BestDistinct(2, _other, _rank)
+    fn = BestDistinct(2)
     acc = fn.create_accumulator()
     for n in [Neighbour("b", 0.3), Neighbour("b", 0.9), Neighbour("c", 0.5), Neighbour("d", 0.4)]:
         acc = fn.add_input(acc, n)
     assert fn.extract_output(acc) == [Neighbour("b", 0.9), Neighbour("c", 0.5)]
+    assert fn.compact(acc) == {"b": 0.9, "c": 0.5}  # the accumulator: other -> best score, nothing more
 
 
 def test_limit_must_be_positive():
     with pytest.raises(ValueError, match="limit must be 1 or more"):
-        BestDistinct(0, _other, _rank)
+        BestDistinct(0)

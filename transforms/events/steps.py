@@ -7,7 +7,7 @@ vectors travel once per block key or per neighbour, never once per pair.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, NamedTuple, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -122,28 +122,14 @@ class ScoreBlockFn(beam.DoFn):
         yield from kept
 
 
-class EdgeEnd(NamedTuple):
-    """An edge as one of its articles sees it: the other article first (how it ranks)."""
-
-    other: str
-    edge: Edge
-
-
-def _by_ends(edge: Edge) -> Iterable[Tuple[str, EdgeEnd]]:
-    yield edge.lo, EdgeEnd(edge.hi, edge)
-    yield edge.hi, EdgeEnd(edge.lo, edge)
-
-
-def _end_rank(end: EdgeEnd) -> Tuple[float, str]:
-    return -end.edge.score, end.other  # scoring.edge_rank
-
-
-def _end_other(end: EdgeEnd) -> str:
-    return end.other
+def _by_ends(edge: Edge) -> Iterable[Tuple[str, Neighbour]]:
+    """An edge as each of its articles sees it: the other article and the score."""
+    yield edge.lo, Neighbour(edge.hi, edge.score)
+    yield edge.hi, Neighbour(edge.lo, edge.score)
 
 
 class KeptEdgesFn(beam.DoFn):
-    """(article, its ``node_edges`` best edge ends) -> those edges (``scoring.top_edges``)."""
+    """(article, its ``node_edges`` best neighbours) -> those edges (``scoring.top_edges``)."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -151,12 +137,12 @@ class KeptEdgesFn(beam.DoFn):
         self.capped = Metrics.counter(NAMESPACE, "edge_capped_articles")
 
     def process(self, element):
-        _, best = element
+        article, best = element
         best = list(best)
         if len(best) >= self.limit:
             self.capped.inc()
-        for end in best:
-            yield end.edge
+        for other, score in best:
+            yield Edge(article, other, score) if article < other else Edge(other, article, score)
 
 
 class ScoreBlocks(EventStep):
@@ -192,8 +178,8 @@ class ScoreBlocks(EventStep):
             # the best per article, one per other article (best.BestDistinct: repeats merged in the combine)
             return (
                 edges
-                | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, EdgeEnd])
-                | "BestOfArticle" >> beam.CombinePerKey(BestDistinct(self.node_edges, _end_other, _end_rank))
+                | "ByEnds" >> beam.FlatMap(_by_ends).with_output_types(KV[str, Neighbour])
+                | "BestOfArticle" >> beam.CombinePerKey(BestDistinct(self.node_edges))
                 | "KeptEdges" >> beam.ParDo(KeptEdgesFn(self.node_edges)).with_output_types(Edge)
                 | "KeptOnce" >> _OncePerPair()  # an edge both of its articles kept
             )
@@ -300,14 +286,6 @@ def _ask_neighbours(element: Tuple[str, List[Neighbour]]) -> Iterable[Tuple[str,
         yield n.article_id, Neighbour(i, n.score)
 
 
-def _best_first(n: Neighbour):
-    return -n.score, n.article_id
-
-
-def _neighbour_id(n: Neighbour) -> str:
-    return n.article_id
-
-
 class BestNeighbours(EventStep):
     """Edges (a pair may repeat) -> (j, Neighbour(i, s)): article i asks its
     neighbour j for its vector, for the ``expand_k`` best neighbours of each
@@ -318,7 +296,7 @@ class BestNeighbours(EventStep):
             edges
             | "Neighbours" >> beam.FlatMap(neighbour_messages, self.config.expand_min_sim
                                            ).with_output_types(KV[str, Neighbour])
-            | "BestNeighbours" >> beam.CombinePerKey(BestDistinct(self.config.expand_k, _neighbour_id, _best_first))
+            | "BestNeighbours" >> beam.CombinePerKey(BestDistinct(self.config.expand_k))
             | "AskNeighbours" >> beam.FlatMap(_ask_neighbours).with_output_types(KV[str, Neighbour])
         )
 
