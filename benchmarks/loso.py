@@ -6,7 +6,8 @@ with ``pyarrow.dataset``, hive partitioning) it rebuilds what the events stage
 sees: for every canonical article (``duplicate_of`` null)
 ``raw_features(headline, body, entities, config)`` and its time
 (``epoch_seconds(published_at)``). Those are computed once per set. Every
-config of ``GRID`` (27: ``DEFAULT_CONFIG.replace(**cell)``) is then clustered
+config of ``GRID`` (27: ``DEFAULT_CONFIG.replace(**cell)``), and each value of a ``PROBES`` knob with the
+rest at the defaults, is then clustered
 with ``wiredesk.transforms.events.reference.cluster_articles`` (the
 one-process twin of the Beam stage; its document frequencies are exact where
 the run's are a count-min sketch), a copy takes its canonical's cluster, and
@@ -46,6 +47,11 @@ GRID: Dict[str, List[float]] = {
     "merge_threshold": [0.55, 0.65, 0.75],
     "time_scale_days": [60, 120, 240],
 }
+#: Knobs tried one at a time from the shipped defaults (each value with every other knob at its default), not
+#: crossed with the grid: they enter the knob rule and the folds' choice like the grid's values.
+PROBES: Dict[str, List[float]] = {
+    "block_window": [30, 50, 100],
+}
 PROCESSES = 2
 MAX_LOSS = 0.01
 
@@ -53,9 +59,14 @@ _SETS: Dict[str, dict] = {}    # set -> prepared data; filled before the pool fo
 
 
 def grid_cells() -> List[Dict[str, float]]:
-    """Every config of GRID, in sorted order (knobs in GRID order, values ascending)."""
+    """Every config of GRID, in sorted order (knobs in GRID order, values ascending), then the PROBES: the
+    defaults with one probed knob changed. Every cell names every knob of both."""
     keys = list(GRID)
-    return [dict(zip(keys, vals)) for vals in itertools.product(*(sorted(GRID[k]) for k in keys))]
+    dflt = default_cell()
+    probed = {k: dflt[k] for k in PROBES}
+    cells = [dict(zip(keys, vals), **probed) for vals in itertools.product(*(sorted(GRID[k]) for k in keys))]
+    cells += [dict(dflt, **{k: v}) for k, values in PROBES.items() for v in sorted(values) if v != dflt[k]]
+    return cells
 
 
 def cell_key(cell: Dict[str, float]) -> str:
@@ -65,7 +76,7 @@ def cell_key(cell: Dict[str, float]) -> str:
 def default_cell() -> Dict[str, float]:
     from wiredesk.transforms.events.config import DEFAULT_CONFIG
 
-    return {k: getattr(DEFAULT_CONFIG, k) for k in GRID}
+    return {k: getattr(DEFAULT_CONFIG, k) for k in (*GRID, *PROBES)}
 
 
 def prepare(outdir: str, gold_path: str) -> Dict[str, object]:
@@ -181,7 +192,7 @@ def loso(outputs: Dict[str, str], gold_paths: Dict[str, str], processes: int = P
                 "default_mean_f1": round(_mean([f1[s][default] for s in sets]), 4)}
 
     knob_values, knobs = [], []
-    for knob, values in GRID.items():
+    for knob, values in (*GRID.items(), *PROBES.items()):
         for v in sorted(values):
             if v == dflt[knob]:
                 continue
@@ -202,7 +213,7 @@ def loso(outputs: Dict[str, str], gold_paths: Dict[str, str], processes: int = P
             mean, worst = _mean(list(fold_gain.values())), min(fold_gain.values())
             knobs.append({"knob": knob, "fold_gains": fold_gain, "mean_gain": round(mean, 4),
                           "worst": round(worst, 4), "ships": mean > 0 and worst >= -MAX_LOSS})
-    return {"grid": GRID, "default": default, "sets": sets, "f1": {n: {k: round(v, 4) for k, v in f1[n].items()}
+    return {"grid": GRID, "probes": PROBES, "default": default, "sets": sets, "f1": {n: {k: round(v, 4) for k, v in f1[n].items()}
                                                                 for n in sets},
             "scores": scores, "folds": folds, "all_sets": all_sets, "knob_values": knob_values, "knobs": knobs,
             "reference_f1": {n: round(f1[n][default], 4) for n in sets},
@@ -212,13 +223,13 @@ def loso(outputs: Dict[str, str], gold_paths: Dict[str, str], processes: int = P
 
 
 def format_loso(r: Dict[str, object]) -> str:
-    lines = [f"leave-one-set-out over {len(grid_cells())} configs ({', '.join(f'{k} {v}' for k, v in GRID.items())}); "
-             f"shipped default: {r['default']}"]
-    head = f"{'left out':20} {'chosen on the other sets':60} {'its F1':>7} {'default F1':>10} {'gain':>7}"
+    lines = [f"leave-one-set-out over {len(grid_cells())} configs ({', '.join(f'{k} {v}' for k, v in GRID.items())}"
+             f"; one at a time: {', '.join(f'{k} {v}' for k, v in PROBES.items())}); shipped default: {r['default']}"]
+    head = f"{'left out':20} {'chosen on the other sets':78} {'its F1':>7} {'default F1':>10} {'gain':>7}"
     lines += [head, "-" * len(head)]
     for s, f in r["folds"].items():
         mark = " (= default)" if f["chosen_is_default"] else ""
-        lines.append(f"{s:20} {f['chosen'] + mark:60} {f['f1']:7.4f} {f['default_f1']:10.4f} {f['gain']:+7.4f}")
+        lines.append(f"{s:20} {f['chosen'] + mark:78} {f['f1']:7.4f} {f['default_f1']:10.4f} {f['gain']:+7.4f}")
     a = r["all_sets"]
     lines.append(f"all sets: best mean F1 {a['mean_f1']:.4f} at {a['chosen']} "
                  f"({'the shipped default' if a['is_default'] else 'NOT the shipped default'}; "

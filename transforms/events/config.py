@@ -123,7 +123,7 @@ class EventConfig:
     # ... and at most this many.
     block_max_df_abs: int = _knob(2000, "a whole number, 2 or more", _count(2))
     # Each block member is paired with the next this many members in (time, id) order.
-    block_window: int = _knob(100, "a whole number, 1 or more", _count(1))
+    block_window: int = _knob(50, "a whole number, 1 or more", _count(1))
     # Least score of a pair kept as an edge (it also bounds the time horizon, ``timing.horizon_days``).
     edge_min: float = _knob(0.05, "in (0, 1)", lambda v: 0.0 < v < 1.0)
     # Edges each article keeps after rescoring: its this many best (an edge stays if either end keeps it),
