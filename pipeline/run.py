@@ -292,7 +292,8 @@ def local_runner(options: PipelineOptions):
     fails. wiredesk skips that step: a batch run goes straight to Beam's Python FnApiRunner (what the
     DirectRunner ends with when Prism is absent, and what honours ``--direct_num_workers`` and
     ``--direct_running_mode``), a streaming one to the BundleBasedDirectRunner. So a run never reaches for the
-    network and behaves the same on every machine; ``--runner=PrismRunner`` still chooses Prism.
+    network and behaves the same on every machine; ``--runner=PrismRunner`` still chooses Prism. The FnApiRunner
+    sends each stage's input in bounded messages (``pipeline.direct_runner.bound_messages``).
 
     ``--runner=apache_beam.runners.dask.dask_runner.DaskRunner`` gets ``wiredesk.pipeline.dask_runner.DaskRunner``:
     Beam's Dask runner whose Flatten does not add up its inputs' partitions, so chained joins stay bounded.
@@ -313,6 +314,10 @@ def local_runner(options: PipelineOptions):
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    from wiredesk.pipeline.direct_runner import bound_messages
+
+    bound_messages()  # stage inputs reach the workers in bounded messages (pipeline/direct_runner.py)
 
     # As the DirectRunner does: the workers get the pipeline's options.
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())

@@ -1,0 +1,107 @@
+"""pipeline.direct_runner: the FnApiRunner sends a stage's input in bounded messages, and computes the same."""
+import apache_beam as beam
+import pytest
+from apache_beam.coders import coders
+from apache_beam.coders.coder_impl import create_InputStream, create_OutputStream
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.portability.fn_api_runner import execution, fn_runner
+from apache_beam.runners.worker import data_plane
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms import core
+from apache_beam.transforms.window import GlobalWindows
+
+from wiredesk.pipeline import direct_runner
+
+
+def _buffer(items):
+    kv = coders.TupleCoder([coders.StrUtf8Coder(), coders.BytesCoder()])
+    pre = coders.WindowedValueCoder(kv)
+    post = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(),
+                                                        coders.IterableCoder(coders.BytesCoder())]))
+    buf = execution.GroupingBuffer(pre, post, core.Windowing(GlobalWindows()))
+    out = create_OutputStream()
+    for k, v in items:
+        pre.get_impl().encode_to_stream(GlobalWindows.windowed_value((k, v)), out, True)
+    buf.append(out.get())
+    return buf, post
+
+
+def _decoded(parts, post):
+    got = {}
+    for chunk in parts:
+        stream = create_InputStream(chunk)
+        while stream.size() > 0:
+            key, values = post.get_impl().decode_from_stream(stream, True).value
+            got[key] = sorted(values)
+    return got
+
+
+def test_a_grouped_part_is_cut_in_chunks_of_whole_elements_with_the_same_groups(monkeypatch):
+    monkeypatch.setattr(direct_runner, "CHUNK_BYTES", 20_000)
+    items = [(f"k{i % 300}", bytes([i % 251]) * 200) for i in range(3000)]
+    ours, post = _buffer(items)
+    beams, _ = _buffer(items)
+    parts = direct_runner.chunked_partition(ours, 2)
+    assert all(len(p) > 10 for p in parts)  # 3000 x 200 bytes in two parts of 20 KB chunks
+    assert max(len(c) for p in parts for c in p) < 20_000 + 10 * 202 + 100  # a chunk passes the cut by one key
+    assert direct_runner.chunked_partition(ours, 2) is parts  # partitioned once, as Beam's
+    # Beam's own partition: the same keys in the same parts, each with the same values
+    for mine, theirs in zip(parts, beams.partition(2)):
+        assert _decoded(mine, post) == _decoded(theirs, post)
+
+
+def test_an_empty_part_is_one_empty_byte_string_as_in_beam():
+    buf, _ = _buffer([("a", b"x")])
+    assert direct_runner.chunked_partition(buf, 3)[1:] == [[b""], [b""]]
+
+
+@pytest.fixture
+def data_messages(monkeypatch):
+    """Sizes of the data messages this process's gRPC data channels send (the runner's, to its worker)."""
+    sizes = []
+    original = data_plane._GrpcDataChannel._enqueue_to_send
+
+    def recording(self, elem):
+        if hasattr(elem, "data") and elem.data:
+            sizes.append(len(elem.data))
+        return original(self, elem)
+
+    monkeypatch.setattr(data_plane._GrpcDataChannel, "_enqueue_to_send", recording)
+    # Beam's own methods for the test, whether or not a run in this process has replaced them
+    beams = direct_runner.BEAM_METHODS
+    monkeypatch.setattr(execution.GroupingBuffer, "partition",
+                        beams.get("partition", execution.GroupingBuffer.partition))
+    monkeypatch.setattr(fn_runner.BundleManager, "_send_input_to_worker",
+                        beams.get("send_input", fn_runner.BundleManager._send_input_to_worker))
+    monkeypatch.setattr(direct_runner, "_APPLIED", False)
+    return sizes
+
+
+def _run_grouping(total_mb: int):
+    """A GroupByKey of ``total_mb`` MB of values on the FnApiRunner with a gRPC worker; its result."""
+    options = PipelineOptions(["--direct_running_mode=multi_threading", "--direct_num_workers=1"])
+    with beam.Pipeline(runner=fn_runner.FnApiRunner(), options=options) as p:
+        sums = (
+            p
+            | beam.Create(range(total_mb * 64))
+            | beam.Map(lambda i: (f"k{i % 97}", bytes([i % 256]) * 16_384))
+            | beam.GroupByKey()
+            | beam.MapTuple(lambda k, vs: (k, sum(v[0] for v in vs), len(list(vs))))
+        )
+        expected = []
+        for k in range(97):
+            vals = [i for i in range(total_mb * 64) if i % 97 == k]
+            expected.append((f"k{k}", sum(i % 256 for i in vals), len(vals)))
+        assert_that(sums, equal_to(expected))
+
+
+def test_beams_runner_sends_a_stage_input_as_one_message(data_messages):
+    _run_grouping(24)
+    assert max(data_messages) > 24 << 20  # the whole grouped input at once: why this module exists
+
+
+def test_with_bound_messages_no_message_passes_the_data_planes_threshold(data_messages):
+    direct_runner.bound_messages()
+    _run_grouping(24)
+    assert sum(data_messages) > 24 << 20
+    assert max(data_messages) < (10 << 20) + direct_runner.CHUNK_BYTES + (1 << 20)
