@@ -213,8 +213,8 @@ def loso(outputs: Dict[str, str], gold_paths: Dict[str, str], processes: int = P
             mean, worst = _mean(list(fold_gain.values())), min(fold_gain.values())
             knobs.append({"knob": knob, "fold_gains": fold_gain, "mean_gain": round(mean, 4),
                           "worst": round(worst, 4), "ships": mean > 0 and worst >= -MAX_LOSS})
-    return {"grid": GRID, "probes": PROBES, "default": default, "sets": sets, "f1": {n: {k: round(v, 4) for k, v in f1[n].items()}
-                                                                for n in sets},
+    return {"grid": GRID, "probes": PROBES, "default": default, "sets": sets,
+            "f1": {n: {k: round(v, 4) for k, v in f1[n].items()} for n in sets},
             "scores": scores, "folds": folds, "all_sets": all_sets, "knob_values": knob_values, "knobs": knobs,
             "reference_f1": {n: round(f1[n][default], 4) for n in sets},
             "run_f1": {n: round(v, 4) for n, v in (run_f1 or {}).items() if n in sets},
