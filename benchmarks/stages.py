@@ -20,6 +20,7 @@ alone, the runner, which holds every shuffle's data between stages ("MB all/own"
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -160,17 +161,14 @@ def main(argv: Sequence[str] = None) -> int:
 
     started = time.perf_counter()
     fn_runner.FnApiRunner._execute_bundle = timed
-    sampler = MemorySampler(os.getpgid(0), args.sample_seconds) if args.sample_seconds > 0 else None
+    sampler = MemorySampler(os.getpgid(0), args.sample_seconds)
     try:
-        if sampler:
-            sampler.__enter__()
-        code = wiredesk_main(argv[cut + 1:])
+        with sampler if args.sample_seconds > 0 else contextlib.nullcontext():
+            code = wiredesk_main(argv[cut + 1:])
     finally:
         fn_runner.FnApiRunner._execute_bundle = original
-        if sampler:
-            sampler.__exit__(None, None, None)
     print(format_report(stages, started, time.perf_counter(), args.min_seconds, args.top,
-                        sampler.samples if sampler else (), sampler.driver if sampler else ()), file=sys.stderr)
+                        sampler.samples, sampler.driver), file=sys.stderr)
     return code
 
 

@@ -18,7 +18,7 @@ from wiredesk.transforms.events.best import BestDistinct
 from wiredesk.transforms.events.blocking import block_entry
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
 from wiredesk.transforms.events.records import BlockEntry, BlockMember, Edge, Neighbour, NeighbourVector
-from wiredesk.transforms.events.scoring import block_edges, kept_in_block
+from wiredesk.transforms.events.scoring import block_edges, kept_in_block, make_edge
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
 from wiredesk.transforms.join import JoinByKey
@@ -142,7 +142,7 @@ class KeptEdgesFn(beam.DoFn):
         if len(best) >= self.limit:
             self.capped.inc()
         for other, score in best:
-            yield Edge(article, other, score) if article < other else Edge(other, article, score)
+            yield make_edge(article, other, score)  # the score is already rounded: the same edge
 
 
 class ScoreBlocks(EventStep):
