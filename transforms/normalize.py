@@ -13,6 +13,7 @@ from apache_beam.metrics import Metrics
 
 from wiredesk.schemas.records import Article, Reject, WireRecord, make_reject
 from wiredesk.transforms import cleaning
+from wiredesk.transforms.cleaning.language import load_identifier
 from wiredesk.transforms.cleaning.timestamps import far_from_ingest, read_timestamp
 from wiredesk.transforms.identity import story_key
 from wiredesk.transforms.outputs import ParDoOutputs
@@ -170,6 +171,9 @@ class NormalizeFn(beam.DoFn):
                 return self.warned.setdefault("other", Metrics.counter(NAMESPACE, "warning_other"))
             self.warned[kind] = Metrics.counter(NAMESPACE, f"warning_{kind}")
         return self.warned[kind]
+
+    def setup(self):
+        load_identifier()   # once per worker process (cached), not on the first record without a language
 
     def process(self, rec: WireRecord):
         try:

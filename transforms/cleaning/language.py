@@ -14,7 +14,7 @@ from typing import Optional
 
 from .text import normalize_text
 
-__all__ = ["detect_language", "normalize_language"]
+__all__ = ["detect_language", "normalize_language", "load_identifier"]
 
 # ISO 639-1 code -> its ISO 639-2/T and 639-2/B three-letter codes.
 _ISO639 = """
@@ -91,6 +91,11 @@ def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def load_identifier() -> None:
+    """Load the model now (a DoFn's ``setup``), not on the first article that needs it (about 1 s a process)."""
+    _identifier()
 
 
 def detect_language(text: str) -> Optional[str]:
