@@ -115,12 +115,11 @@ def _undated(arts: Sequence[dict]) -> List[dict]:
 #: the conditions of the labelled sets that are not here (issue 10: "with and without headlines and times").
 #: Each row is scored with the TF-IDF anchors on the same changed records.
 STRESS = {
-    "ecbplus": [("times random in 1 h", _dense_times), ("headlines removed", _no_headlines),
-                ("times removed", _undated)],
+    "ecbplus": [("times random in 1 h", _dense_times)],   # ECB+ has no headlines and no times of its own
     "uci-news-aggregator": [("times random in 1 h", _dense_times), ("half the times removed", _half_undated)],
     "gvc": [("headlines removed", _no_headlines), ("bodies removed", _headlines_only),
             ("times removed", _undated)],
-    "newswcl50": [("headlines removed", _no_headlines)],
+    "newswcl50": [("times removed", _undated)],   # no headlines; 37 of its 50 records have a time
 }
 
 
