@@ -28,6 +28,12 @@ the vectors, scores and events differed from the DirectRunner's (28 events again
 its receivers in each bundle (``apply_dofn_to_fresh_bundle``), and computes each side input once, as a task the
 reading tasks depend on (``side_input_values``), otherwise as Beam's.
 
+Last, the graph is sent as built, without dask's bag optimization (``dask.config.set(bag_optimize=False)``, the
+config key dask's ``Bag.__dask_optimize__`` reads): once in about ten runs of the whole pipeline here (dask
+2026.8), the optimized graph (culled, then ``fuse_linear_task_spec``) reached the scheduler with a task whose
+dependency was gone, ``KeyError: ('from_sequence-...', 0)`` in ``dask.order``, and the run failed. Fusion only
+saves task overhead; the tasks and their results are the same.
+
 Used by ``wiredesk run`` when ``--runner`` names Beam's Dask runner (``pipeline/run.py``, ``local_runner``), or
 directly with ``--runner=wiredesk.pipeline.dask_runner.DaskRunner``. Of this module only
 ``apply_dofn_to_fresh_bundle`` and ``side_input_values`` run on the Dask workers (the repartition is dask's own
@@ -164,7 +170,10 @@ class DaskRunner(BeamDaskRunner):
 
     def run_pipeline(self, pipeline, options):
         pipeline.replace_all([TopPerElement()])
-        return super().run_pipeline(pipeline, options)
+        # Beam's run_pipeline optimizes the graph (``dask.optimize``, then ``client.compute``): with bag
+        # optimization off (dask's own config key) no key is culled or fused away (see the module docstring).
+        with dask.config.set(bag_optimize=False):
+            return super().run_pipeline(pipeline, options)
 
     @staticmethod
     def to_dask_bag_visitor(bag_kwargs=None) -> PipelineVisitor:

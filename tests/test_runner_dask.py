@@ -349,3 +349,29 @@ def test_a_side_input_is_computed_once_for_all_the_tasks_that_read_it(tmp_path):
         assert bags["Share"].npartitions == 4
         assert sorted(bags["Share"].compute()) == [(n, n / 28) for n in range(8)]
     assert sorted(int(x) for x in runs.read_text().split()) == list(range(8))
+
+
+def test_the_graph_goes_to_dask_without_bag_optimization(monkeypatch):
+    """Beam's run_pipeline optimizes the last bag and computes it; under wiredesk's runner dask's bag
+    optimization is off for both (``bag_optimize``: no key culled or fused away), and only there."""
+    import dask
+    import dask.bag as db
+    from apache_beam.runners.dask.dask_runner import DaskRunner as BeamDaskRunner
+
+    from wiredesk.pipeline.dask_runner import DaskRunner
+
+    seen = []
+
+    def fake_run(self, pipeline, options):
+        bag = db.from_sequence([1, 2, 3], npartitions=3).map(lambda n: n + 1).map(lambda n: n * 2)
+        optimized = dask.optimize(bag)[0]
+        seen.append((dask.config.get("bag_optimize", None), len(dict(optimized.__dask_graph__()))))
+        return "result"
+
+    monkeypatch.setattr(BeamDaskRunner, "run_pipeline", fake_run)
+    p = beam.Pipeline(options=PipelineOptions([DASK_RUNNER]))
+    _ = p | beam.Create([1])
+    assert DaskRunner().run_pipeline(p, p.options) == "result"
+    fake_run(None, None, None)   # outside the runner: dask fuses the two maps of each partition into one task
+    assert seen == [(False, 9), (None, 6)]
+    assert dask.config.get("bag_optimize", None) is None
