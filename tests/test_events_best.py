@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiredesk.transforms.events.best import BestDistinct
+from wiredesk.transforms.events.best import BestDistinct, pack_best, unpack_best
 from wiredesk.transforms.events.records import Neighbour
 
 
@@ -46,7 +46,21 @@ def test_an_other_article_counts_once_at_its_best_score():
     for n in [Neighbour("b", 0.3), Neighbour("b", 0.9), Neighbour("c", 0.5), Neighbour("d", 0.4)]:
         acc = fn.add_input(acc, n)
     assert fn.extract_output(acc) == [Neighbour("b", 0.9), Neighbour("c", 0.5)]
-    assert fn.compact(acc) == {"b": 0.9, "c": 0.5}  # the accumulator: other -> best score, nothing more
+    assert unpack_best(fn.compact(acc)) == {"b": 0.9, "c": 0.5}  # the accumulator: other -> best score, nothing more
+
+
+def test_what_leaves_a_worker_is_packed_in_four_objects_and_unpacks_exactly():
+    fn = BestDistinct(3)
+    acc = fn.create_accumulator()
+    for n in [Neighbour("src/é1", 0.123456), Neighbour("x", 1e-6), Neighbour("", 2.5), Neighbour("zz", 0.1)]:
+        acc = fn.add_input(acc, n)
+    packed = fn.compact(acc)
+    joined, ends, scores = packed
+    assert isinstance(joined, str) and isinstance(ends, bytes) and isinstance(scores, bytes)
+    assert unpack_best(packed) == {"": 2.5, "src/é1": 0.123456, "zz": 0.1}
+    assert pack_best({}) == ("", b"", b"") and unpack_best(("", b"", b"")) == {}
+    # a packed accumulator merges and adds like a dict
+    assert fn.extract_output(fn.add_input(packed, Neighbour("x", 3.0)))[0] == Neighbour("x", 3.0)
 
 
 def test_limit_must_be_positive():

@@ -7,6 +7,7 @@ vectors travel once per block key or per neighbour, never once per pair.
 """
 from __future__ import annotations
 
+import sys
 from typing import Iterable, List, Optional, Tuple
 
 import apache_beam as beam
@@ -186,13 +187,19 @@ class ScoreBlocks(EventStep):
         return edges | "OncePerPair" >> _OncePerPair() if self.once else edges
 
 
+def _pair_and_score(edge: Edge) -> Tuple[Tuple[str, str], float]:
+    """((lo, hi), score), the ids interned: a worker's combine table holds up to a million pairs, and the ids
+    of decoded edges are new strings each (interned, one string per article in the worker)."""
+    return (sys.intern(edge.lo), sys.intern(edge.hi)), edge.score
+
+
 class _OncePerPair(beam.PTransform):
     """Edges -> one edge per pair, its best score."""
 
     def expand(self, edges):
         return (
             edges
-            | "KeyByPair" >> beam.Map(lambda e: ((e.lo, e.hi), e.score))
+            | "KeyByPair" >> beam.Map(_pair_and_score)
             | "BestPerPair" >> beam.CombinePerKey(max)
             | "Edge" >> beam.Map(lambda kv: Edge(kv[0][0], kv[0][1], kv[1])).with_output_types(Edge)
         )
