@@ -13,12 +13,17 @@ runner's process peaked at 5.5 GB.
 
 * ``GroupingBuffer.partition`` starts a new byte string of the part once one reaches ``CHUNK_BYTES`` (a chunk
   ends between two keys, so it holds whole elements), and drops each key's decoded values as soon as they are
-  encoded (Beam's keeps all of them until the end);
+  encoded (Beam's keeps all of them until the end), handing the freed heap back to the OS every
+  ``RELEASE_EVERY`` byte strings (the byte strings are large enough to be mapped apart from the heap, so the
+  decoded values' pages would otherwise stay resident next to their encoded copy);
 * ``BundleManager._send_input_to_worker`` flushes the stream after each byte string (``maybe_flush``: a message
   is sent once the stream holds the data plane's own 10 MB), as Beam's workers do with their output, and over
   gRPC sends from a thread of its own, so the bundle starts while its input is still going out (a worker keeps
   at most 5 messages of a bundle it has not started: with many messages and Beam's order, inputs first and the
   request after, the first runs at 32,000 articles waited forever).
+
+And ``FnApiRunner._execute_bundle`` (one call per stage) hands what the stage freed back to the OS when it returns
+(``trimmed``, ``transforms.memory.release_freed_memory``).
 
 A worker receives the same elements in the same order in more, smaller messages; what it computes is unchanged
 (``tests/test_direct_runner.py``). ``pipeline.run.local_runner`` calls it for every batch run on the FnApiRunner.
@@ -32,10 +37,14 @@ from typing import List
 
 from apache_beam.runners.worker import data_plane
 
+from wiredesk.transforms.memory import release_freed_memory
+
 __all__ = ["CHUNK_BYTES", "bound_messages", "chunked_partition", "send_input_flushed"]
 
 #: Bytes of encoded elements after which ``chunked_partition`` starts a new byte string.
 CHUNK_BYTES = 8 << 20
+#: Byte strings between two ``release_freed_memory`` calls of ``chunked_partition`` (64 MB).
+RELEASE_EVERY = 8
 
 _APPLIED = False
 _LOG = logging.getLogger(__name__)
@@ -67,6 +76,7 @@ def chunked_partition(self, n: int) -> List[List[bytes]]:
     key_coder_impl = self._key_coder.get_impl()
     parts: List[List[bytes]] = [[] for _ in range(n)]
     streams = [create_OutputStream() for _ in range(n)]
+    chunks = 0
     for idx, encoded_key in enumerate(list(self._table)):
         values = self._table.pop(encoded_key)  # the decoded values go as soon as they are encoded
         i = idx % n
@@ -75,6 +85,9 @@ def chunked_partition(self, n: int) -> List[List[bytes]]:
         if streams[i].size() >= CHUNK_BYTES:
             parts[i].append(streams[i].get())
             streams[i] = create_OutputStream()
+            chunks += 1
+            if chunks % RELEASE_EVERY == 0:
+                release_freed_memory()  # the decoded values encoded so far, off the heap as the parts grow
     for i, stream in enumerate(streams):
         if stream.size() or not parts[i]:
             parts[i].append(stream.get())
@@ -117,6 +130,19 @@ def send_input_flushed(self, process_bundle_id, read_transform_id, byte_streams)
     threading.Thread(target=send_or_interrupt, name=f"send-{process_bundle_id}", daemon=True).start()
 
 
+def trimmed(execute_bundle):
+    """``FnApiRunner._execute_bundle`` (one call per stage) that hands the memory the stage freed back to the
+    OS when it returns (``memory.release_freed_memory``)."""
+
+    def execute_and_release(self, *args, **kwargs):
+        try:
+            return execute_bundle(self, *args, **kwargs)
+        finally:
+            release_freed_memory()
+
+    return execute_and_release
+
+
 def bound_messages() -> None:
     """Make Beam's FnApiRunner send stage inputs in bounded messages (this process; idempotent)."""
     global _APPLIED
@@ -125,7 +151,9 @@ def bound_messages() -> None:
     from apache_beam.runners.portability.fn_api_runner import execution, fn_runner
 
     BEAM_METHODS.update(partition=execution.GroupingBuffer.partition,
-                        send_input=fn_runner.BundleManager._send_input_to_worker)
+                        send_input=fn_runner.BundleManager._send_input_to_worker,
+                        execute_bundle=fn_runner.FnApiRunner._execute_bundle)
     execution.GroupingBuffer.partition = chunked_partition
     fn_runner.BundleManager._send_input_to_worker = send_input_flushed
+    fn_runner.FnApiRunner._execute_bundle = trimmed(BEAM_METHODS["execute_bundle"])
     _APPLIED = True

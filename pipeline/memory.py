@@ -16,7 +16,9 @@ import ctypes
 import ctypes.util
 import os
 
-__all__ = ["ARENAS", "limit_malloc_arenas"]
+from wiredesk.transforms.memory import release_freed_memory
+
+__all__ = ["ARENAS", "limit_malloc_arenas", "release_freed_memory"]
 
 #: Arenas per process.
 ARENAS = 2
@@ -31,3 +33,4 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
         return bool(libc.mallopt(_M_ARENA_MAX, int(value)))
     except (OSError, AttributeError, ValueError):
         return False
+

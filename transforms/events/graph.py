@@ -15,6 +15,7 @@ from wiredesk.transforms.events.config import EventConfig
 from wiredesk.transforms.events.records import BlockMember
 from wiredesk.transforms.events.steps import NAMESPACE, EventStep, ScoreBlocks, WithBackground
 from wiredesk.transforms.join import JoinByKey
+from wiredesk.transforms.memory import release_freed_memory
 
 __all__ = ["ClusterComponentFn", "ClusterGraph", "MergeClusters"]
 
@@ -35,6 +36,9 @@ class ClusterComponentFn(beam.DoFn):
         self.cut = Metrics.counter(NAMESPACE, prefix + "cut_components")
         #: Nodes that share a cluster with at least one other.
         self.clustered = Metrics.counter(NAMESPACE, prefix + "clustered_nodes")
+
+    def start_bundle(self):
+        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element):
         _, edges = element

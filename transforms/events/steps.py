@@ -16,13 +16,14 @@ from apache_beam.typehints import KV
 
 from wiredesk.transforms.events.background import ReferenceSample, sample_rank
 from wiredesk.transforms.events.best import BestDistinct
-from wiredesk.transforms.events.blocking import block_entry
+from wiredesk.transforms.events.blocking import block_entry, decode_entry, encode_entry
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
-from wiredesk.transforms.events.records import BlockEntry, BlockMember, Edge, Neighbour, NeighbourVector
+from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
 from wiredesk.transforms.events.scoring import block_edges, kept_in_block, make_edge
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
 from wiredesk.transforms.join import JoinByKey
+from wiredesk.transforms.memory import release_freed_memory
 
 __all__ = ["NAMESPACE", "EventStep", "SampleReference", "WithBackground", "ScoreBlocks", "BurstBoost",
            "BestNeighbours", "ExpandVectors"]
@@ -65,6 +66,9 @@ class WithBackgroundFn(beam.DoFn):
         self._sample = None
         self._reference = None
 
+    def start_bundle(self):
+        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
+
     def process(self, member: BlockMember, sample: List[BlockMember]):
         if self._sample is not sample:
             self._sample, self._reference = sample, ReferenceSample(sample)
@@ -82,15 +86,15 @@ class WithBackground(beam.PTransform):
 
 # -- scoring blocks ------------------------------------------------------------
 
-def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockEntry]]:
-    """A member goes to each of its blocks, as the entry a block holds."""
-    entry = block_entry(member)
+def to_blocks(member: BlockMember) -> Iterable[Tuple[str, bytes]]:
+    """A member goes to each of its blocks, as the entry a block holds (encoded: ``blocking.encode_entry``)."""
+    entry = encode_entry(block_entry(member))
     for key in member.keys:
         yield key, entry
 
 
 class ScoreBlockFn(beam.DoFn):
-    """(block key, members) -> edges, with the run's burst boost (a side input)."""
+    """(block key, its members' encoded entries) -> edges, with the run's burst boost (a side input)."""
 
     def __init__(self, config: EventConfig, prefix: str = "", keep: Optional[int] = None):
         self.config = config
@@ -107,11 +111,15 @@ class ScoreBlockFn(beam.DoFn):
         #: (so of neither article anywhere: ``scoring.top_edges``), dropped in the block.
         self.dropped = Metrics.counter(NAMESPACE, prefix + "block_dropped_edges")
 
+    def start_bundle(self):
+        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
+
     def process(self, element, boost: float):
-        key, members = element
-        members = list(members)
-        if len(members) < 2:
+        key, encoded = element
+        encoded = list(encoded)
+        if len(encoded) < 2:
             return
+        members = [decode_entry(e) for e in encoded]
         self.blocks.inc()
         if len(members) > self.config.block_window + 1:
             self.windowed.inc()
@@ -136,6 +144,9 @@ class KeptEdgesFn(beam.DoFn):
         self.limit = limit
         #: Articles that reached ``node_edges`` edges of their own choosing (past it, only their best were kept).
         self.capped = Metrics.counter(NAMESPACE, "edge_capped_articles")
+
+    def start_bundle(self):
+        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element):
         article, best = element
@@ -170,7 +181,7 @@ class ScoreBlocks(EventStep):
         members, boost = inputs
         edges = (
             members
-            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockEntry])
+            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, bytes])
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix, self.keep),
                                           boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)

@@ -38,6 +38,7 @@ from wiredesk.transforms.events.steps import (
 from wiredesk.transforms.events.summary import event_id, summarize_event
 from wiredesk.transforms.events.vectors import pack_vector
 from wiredesk.transforms.join import JoinByKey
+from wiredesk.transforms.memory import release_freed_memory
 
 __all__ = ["ClusterEvents", "ClusterGraph", "MergeClusters", "article_features", "vectorize", "inherit_entities"]
 
@@ -84,6 +85,9 @@ class ResolveEventsFn(beam.DoFn):
         self.continued = Metrics.counter(NAMESPACE, "continued_events")
         #: Earlier runs' events merged away into another (their ids are recorded).
         self.merged = Metrics.counter(NAMESPACE, "merged_events")
+
+    def start_bundle(self):
+        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element):
         _, value = element
