@@ -35,7 +35,6 @@ import numpy as np
 
 from wiredesk.transforms.events.records import Neighbour
 
-
 #: A compacted accumulator: (ids joined, uint32 end offsets, float64 scores).
 Packed = Tuple[str, bytes, bytes]
 Accumulator = Union[Dict[str, float], Packed]
