@@ -272,16 +272,3 @@ def test_data_burst_boost_follows_the_data(seed):
     dense = {i: T0 + rnd.uniform(0, 3600) for i in sorted(raws)}
     assert data_burst_boost(dense, blocks) == dense_boost
     assert data_burst_boost({i: None for i in raws}, blocks) == 0.0
-
-
-def test_an_entry_travels_as_one_byte_string_and_comes_back_equal():
-    from wiredesk.transforms.events.blocking import decode_entry, encode_entry
-    from wiredesk.transforms.events.vectors import pack_vector
-
-    dated = block_entry(BlockMember("src/é", 1_700_000_000.25, pack_vector({"t:a": 0.5, "e:b": 0.25}), ["t:a", "e:b"],
-                                    0.125))
-    undated = block_entry(BlockMember("x", None, b"", ["k"], 0.0))
-    for entry in (dated, undated):
-        data = encode_entry(entry)
-        assert isinstance(data, bytes) and decode_entry(data) == entry
-    assert decode_entry(encode_entry(undated)).time is None  # not a NaN

@@ -7,9 +7,6 @@ work never grows with the square of the number of articles.
 from __future__ import annotations
 
 import hashlib
-import math
-import struct
-import sys
 from functools import lru_cache
 from typing import Dict, Iterable, List, Set, Union
 
@@ -19,7 +16,7 @@ from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockEntry, BlockMember
 
 __all__ = ["max_block_df", "ranked_features", "keys_from_candidates", "blocking_keys", "block_order", "group_blocks",
-           "key_id", "pack_keys", "key_id_set", "block_entry", "encode_entry", "decode_entry"]
+           "key_id", "pack_keys", "key_id_set", "block_entry"]
 
 
 def max_block_df(n_docs: int, config: EventConfig = DEFAULT_CONFIG) -> int:
@@ -77,30 +74,6 @@ def key_id_set(member: Union[BlockMember, BlockEntry]) -> Set[int]:
 def block_entry(member: BlockMember) -> BlockEntry:
     """What each of a member's blocks holds of it."""
     return BlockEntry(member.article_id, member.time, member.vector, pack_keys(member.keys), member.background)
-
-
-#: An encoded entry's head: time (NaN: none), background, bytes of the id, bytes of the key ids.
-_ENTRY_HEAD = struct.Struct("<ddII")
-
-
-def encode_entry(entry: BlockEntry) -> bytes:
-    """A block entry as one byte string (head, UTF-8 id, key ids, packed vector): what travels to the blocks.
-    A runner that holds a shuffle decoded (the FnApiRunner's driver does) holds one object per entry, not the
-    six of a BlockEntry (about 250 bytes less each, at 20 blocks an article)."""
-    aid = entry.article_id.encode("utf-8")
-    time = math.nan if entry.time is None else float(entry.time)
-    return _ENTRY_HEAD.pack(time, float(entry.background), len(aid), len(entry.key_ids)) + aid + entry.key_ids + \
-        entry.vector
-
-
-def decode_entry(data: bytes) -> BlockEntry:
-    """``encode_entry`` undone; the id interned (a worker's edges and combine tables share one string per id)."""
-    time, background, n_id, n_keys = _ENTRY_HEAD.unpack_from(data)
-    start = _ENTRY_HEAD.size
-    aid = sys.intern(data[start:start + n_id].decode("utf-8"))
-    start += n_id
-    keys = data[start:start + n_keys]
-    return BlockEntry(aid, None if math.isnan(time) else time, data[start + n_keys:], keys, background)
 
 
 def block_order(members: Iterable[BlockMember]) -> List[BlockMember]:

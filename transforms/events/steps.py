@@ -16,9 +16,9 @@ from apache_beam.typehints import KV
 
 from wiredesk.transforms.events.background import ReferenceSample, sample_rank
 from wiredesk.transforms.events.best import BestDistinct
-from wiredesk.transforms.events.blocking import block_entry, decode_entry, encode_entry
+from wiredesk.transforms.events.blocking import block_entry
 from wiredesk.transforms.events.config import EventConfig, with_burst_boost
-from wiredesk.transforms.events.records import BlockMember, Edge, Neighbour, NeighbourVector
+from wiredesk.transforms.events.records import BlockEntry, BlockMember, Edge, Neighbour, NeighbourVector
 from wiredesk.transforms.events.scoring import block_edges, kept_in_block, make_edge
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
@@ -86,15 +86,15 @@ class WithBackground(beam.PTransform):
 
 # -- scoring blocks ------------------------------------------------------------
 
-def to_blocks(member: BlockMember) -> Iterable[Tuple[str, bytes]]:
-    """A member goes to each of its blocks, as the entry a block holds (encoded: ``blocking.encode_entry``)."""
-    entry = encode_entry(block_entry(member))
+def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockEntry]]:
+    """A member goes to each of its blocks, as the entry a block holds."""
+    entry = block_entry(member)
     for key in member.keys:
         yield key, entry
 
 
 class ScoreBlockFn(beam.DoFn):
-    """(block key, its members' encoded entries) -> edges, with the run's burst boost (a side input)."""
+    """(block key, members) -> edges, with the run's burst boost (a side input)."""
 
     def __init__(self, config: EventConfig, prefix: str = "", keep: Optional[int] = None):
         self.config = config
@@ -115,11 +115,10 @@ class ScoreBlockFn(beam.DoFn):
         release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element, boost: float):
-        key, encoded = element
-        encoded = list(encoded)
-        if len(encoded) < 2:
+        key, members = element
+        members = list(members)
+        if len(members) < 2:
             return
-        members = [decode_entry(e) for e in encoded]
         self.blocks.inc()
         if len(members) > self.config.block_window + 1:
             self.windowed.inc()
@@ -181,7 +180,7 @@ class ScoreBlocks(EventStep):
         members, boost = inputs
         edges = (
             members
-            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, bytes])
+            | "ToBlocks" >> beam.FlatMap(to_blocks).with_output_types(KV[str, BlockEntry])
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlock" >> beam.ParDo(ScoreBlockFn(self.config, self.prefix, self.keep),
                                           boost=beam.pvalue.AsSingleton(boost)).with_output_types(Edge)
