@@ -12,13 +12,11 @@ glibc for the same limit through ``mallopt``. On another C library it does nothi
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 
-from wiredesk.transforms.memory import release_freed_memory
+from wiredesk.transforms.memory import LIBC
 
-__all__ = ["ARENAS", "limit_malloc_arenas", "release_freed_memory"]
+__all__ = ["ARENAS", "limit_malloc_arenas"]
 
 #: Arenas per process.
 ARENAS = 2
@@ -29,8 +27,6 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     """Limit malloc arenas here and in the processes started from here; True when this process's glibc took it."""
     value = os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_ARENA_MAX, int(value)))
-    except (OSError, AttributeError, ValueError):
+        return bool(LIBC.mallopt(_M_ARENA_MAX, int(value)))
+    except (AttributeError, ValueError):  # no C library loaded, or one without mallopt
         return False
-

@@ -15,12 +15,12 @@ from wiredesk.transforms.events.config import EventConfig
 from wiredesk.transforms.events.records import BlockMember
 from wiredesk.transforms.events.steps import NAMESPACE, EventStep, ScoreBlocks, WithBackground
 from wiredesk.transforms.join import JoinByKey
-from wiredesk.transforms.memory import release_freed_memory
+from wiredesk.transforms.memory import ReleasingDoFn
 
 __all__ = ["ClusterComponentFn", "ClusterGraph", "MergeClusters"]
 
 
-class ClusterComponentFn(beam.DoFn):
+class ClusterComponentFn(ReleasingDoFn):
     """(component label, its edges) -> (node, cluster key) for nodes in a
     cluster of two or more. Nodes are articles in the first pass, first-pass
     clusters in the second (``prefix`` "cluster_")."""
@@ -36,9 +36,6 @@ class ClusterComponentFn(beam.DoFn):
         self.cut = Metrics.counter(NAMESPACE, prefix + "cut_components")
         #: Nodes that share a cluster with at least one other.
         self.clustered = Metrics.counter(NAMESPACE, prefix + "clustered_nodes")
-
-    def start_bundle(self):
-        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element):
         _, edges = element

@@ -23,7 +23,7 @@ from wiredesk.transforms.events.scoring import block_edges, kept_in_block, make_
 from wiredesk.transforms.events.timing import burst_boost, close_pairs, time_bin
 from wiredesk.transforms.events.vectors import expand_vector
 from wiredesk.transforms.join import JoinByKey
-from wiredesk.transforms.memory import release_freed_memory
+from wiredesk.transforms.memory import ReleasingDoFn
 
 __all__ = ["NAMESPACE", "EventStep", "SampleReference", "WithBackground", "ScoreBlocks", "BurstBoost",
            "BestNeighbours", "ExpandVectors"]
@@ -58,16 +58,13 @@ class SampleReference(EventStep):
                                                              reverse=True)
 
 
-class WithBackgroundFn(beam.DoFn):
+class WithBackgroundFn(ReleasingDoFn):
     """A member with its background against the reference sample (a side
     input of constant size, turned into a matrix once per worker)."""
 
     def __init__(self):
         self._sample = None
         self._reference = None
-
-    def start_bundle(self):
-        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, member: BlockMember, sample: List[BlockMember]):
         if self._sample is not sample:
@@ -93,7 +90,7 @@ def to_blocks(member: BlockMember) -> Iterable[Tuple[str, BlockEntry]]:
         yield key, entry
 
 
-class ScoreBlockFn(beam.DoFn):
+class ScoreBlockFn(ReleasingDoFn):
     """(block key, members) -> edges, with the run's burst boost (a side input)."""
 
     def __init__(self, config: EventConfig, prefix: str = "", keep: Optional[int] = None):
@@ -110,9 +107,6 @@ class ScoreBlockFn(beam.DoFn):
         #: Edges of a block among the ``keep`` best of neither article there
         #: (so of neither article anywhere: ``scoring.top_edges``), dropped in the block.
         self.dropped = Metrics.counter(NAMESPACE, prefix + "block_dropped_edges")
-
-    def start_bundle(self):
-        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element, boost: float):
         key, members = element
@@ -136,16 +130,13 @@ def _by_ends(edge: Edge) -> Iterable[Tuple[str, Neighbour]]:
     yield edge.hi, Neighbour(edge.lo, edge.score)
 
 
-class KeptEdgesFn(beam.DoFn):
+class KeptEdgesFn(ReleasingDoFn):
     """(article, its ``node_edges`` best neighbours) -> those edges (``scoring.top_edges``)."""
 
     def __init__(self, limit: int):
         self.limit = limit
         #: Articles that reached ``node_edges`` edges of their own choosing (past it, only their best were kept).
         self.capped = Metrics.counter(NAMESPACE, "edge_capped_articles")
-
-    def start_bundle(self):
-        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element):
         article, best = element

@@ -38,7 +38,7 @@ from wiredesk.transforms.events.steps import (
 from wiredesk.transforms.events.summary import event_id, summarize_event
 from wiredesk.transforms.events.vectors import pack_vector
 from wiredesk.transforms.join import JoinByKey
-from wiredesk.transforms.memory import release_freed_memory
+from wiredesk.transforms.memory import ReleasingDoFn
 
 __all__ = ["ClusterEvents", "ClusterGraph", "MergeClusters", "article_features", "vectorize", "inherit_entities"]
 
@@ -71,7 +71,7 @@ def rekey(member: BlockMember, df: DfSketch, config: EventConfig) -> BlockMember
 
 # -- events --------------------------------------------------------------------
 
-class ResolveEventsFn(beam.DoFn):
+class ResolveEventsFn(ReleasingDoFn):
     """(event key, the event's articles, copies included, and with ``--state``
     its earlier members) -> one EventGroup: the event's id and merges, worked
     out once for the articles and the Event row."""
@@ -85,9 +85,6 @@ class ResolveEventsFn(beam.DoFn):
         self.continued = Metrics.counter(NAMESPACE, "continued_events")
         #: Earlier runs' events merged away into another (their ids are recorded).
         self.merged = Metrics.counter(NAMESPACE, "merged_events")
-
-    def start_bundle(self):
-        release_freed_memory()  # what the worker's last bundle freed (transforms.memory)
 
     def process(self, element):
         _, value = element
