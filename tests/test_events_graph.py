@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wiredesk.transforms.events.background import MIN_SAMPLE, ReferenceSample, above_background
+from wiredesk.transforms.events.blocking import block_entry
 from wiredesk.transforms.events.clustering import cluster_component, cluster_edges
 from wiredesk.transforms.events.components import (
     ConnectedComponents,
@@ -182,8 +183,9 @@ def test_score_blocks_cap_in_beam_equals_the_reference(members, window, k):
 
 
 def _blocks(members):
+    """block key -> its entries, as the blocks hold them (``blocking.block_entry``: float16 weights)."""
     out = {}
     for m in members:
         for k in m.keys:
-            out.setdefault(k, []).append(m)
+            out.setdefault(k, []).append(block_entry(m))
     return out

@@ -14,6 +14,7 @@ import numpy as np
 
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockEntry, BlockMember
+from wiredesk.transforms.events.vectors import half_vector
 
 __all__ = ["max_block_df", "ranked_features", "keys_from_candidates", "blocking_keys", "block_order", "group_blocks",
            "key_id", "pack_keys", "key_id_set", "block_entry"]
@@ -72,8 +73,9 @@ def key_id_set(member: Union[BlockMember, BlockEntry]) -> Set[int]:
 
 
 def block_entry(member: BlockMember) -> BlockEntry:
-    """What each of a member's blocks holds of it."""
-    return BlockEntry(member.article_id, member.time, member.vector, pack_keys(member.keys), member.background)
+    """What each of a member's blocks holds of it: its vector with float16 weights (``vectors.half_vector``)."""
+    return BlockEntry(member.article_id, member.time, half_vector(member.vector), pack_keys(member.keys),
+                      member.background)
 
 
 def block_order(members: Iterable[BlockMember]) -> List[BlockMember]:

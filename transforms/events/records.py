@@ -43,7 +43,8 @@ class BlockMember(NamedTuple):
 class BlockEntry(NamedTuple):
     """A member as one of its blocks holds it: its blocking keys as packed
     key ids (``blocking.pack_keys``: 4 bytes a key, not a list of strings, in
-    each of its blocks), all a block needs to score a pair once."""
+    each of its blocks), all a block needs to score a pair once. Its vector
+    has float16 weights (``vectors.half_vector``), 6 bytes a feature."""
 
     article_id: str
     time: Optional[float]

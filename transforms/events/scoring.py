@@ -17,7 +17,7 @@ from wiredesk.transforms.events.blocking import block_order, key_id, key_id_set
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import BlockMember, Edge
 from wiredesk.transforms.events.timing import time_factor, time_factors
-from wiredesk.transforms.events.vectors import sparse_matrix, unpack_vector
+from wiredesk.transforms.events.vectors import sparse_matrix, unpack_half_vector, unpack_vector
 
 __all__ = ["SMALL_BLOCK", "block_edges", "best_edges", "make_edge", "edge_rank", "top_edges", "kept_in_block"]
 
@@ -32,6 +32,13 @@ def make_edge(a: str, b: str, sim: float) -> Edge:
     short text's vector is longer than unit and a burst multiplies a score."""
     sim = round(sim, 6)
     return Edge(a, b, sim) if a < b else Edge(b, a, sim)
+
+
+def _arrays(member) -> Tuple[np.ndarray, np.ndarray]:
+    """(ids, weights) of a block entry (float16 weights, ``blocking.block_entry``) or of a member."""
+    if getattr(member, "key_ids", None) is not None:
+        return unpack_half_vector(member.vector)
+    return unpack_vector(member.vector)
 
 
 def _scored_here(kid: int, akeys: set, bkeys: set) -> bool:
@@ -62,7 +69,7 @@ def block_edges(key: str, members: Iterable[BlockMember],
         return _small_block_edges(kid, order, keysets, config)
     window = config.block_window
     full = m <= window + 1
-    X = sparse_matrix([o.vector for o in order])
+    X = sparse_matrix([_arrays(o) for o in order])
     times = np.array([np.nan if o.time is None else o.time for o in order], dtype=np.float64)
     bgs = np.array([o.background for o in order], dtype=np.float64)
     out: List[Edge] = []
@@ -104,9 +111,9 @@ def _small_block_edges(kid: int, order: list, keysets: List[set], config: EventC
             if f == 0.0:
                 continue
             if vecs[i] is None:
-                vecs[i] = unpack_vector(a.vector)
+                vecs[i] = _arrays(a)
             if vecs[j] is None:
-                vecs[j] = unpack_vector(b.vector)
+                vecs[j] = _arrays(b)
             (ia, wa), (ib, wb) = vecs[i], vecs[j]
             _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
             s = above_background(float(np.dot(wa[xa].astype(np.float64), wb[xb].astype(np.float64))),

@@ -20,7 +20,8 @@ import numpy as np
 from wiredesk.transforms.events.config import DEFAULT_CONFIG, EventConfig
 from wiredesk.transforms.events.records import Edge, Neighbour
 
-__all__ = ["ID_DTYPE", "LAYOUT", "feature_id", "pack_ids", "pack_vector", "unpack_vector", "sparse_matrix",
+__all__ = ["ID_DTYPE", "LAYOUT", "feature_id", "pack_ids", "pack_vector", "unpack_vector", "half_vector",
+           "unpack_half_vector", "sparse_matrix",
            "vector_length", "sum_heaviest", "expand_vector", "neighbour_lists"]
 
 _FEATURE_KEY = b"wiredesk-events-v1"
@@ -29,6 +30,11 @@ ID_DTYPE = np.dtype("<u4")
 WEIGHT_DTYPE = np.dtype("<f4")
 LAYOUT = "u32-f32"
 _ITEM = ID_DTYPE.itemsize + WEIGHT_DTYPE.itemsize
+#: What a block entry carries of the weights: float16, 6 bytes a feature. An article travels in each of its
+#: blocks (up to ``block_keys`` copies, what the blocks shuffle holds), and the weights are a relative 5e-4 off
+#: (a score about 1e-4): 20% less memory for the shuffle that holds the most.
+HALF_DTYPE = np.dtype("<f2")
+_HALF_ITEM = ID_DTYPE.itemsize + HALF_DTYPE.itemsize
 
 
 @lru_cache(maxsize=500_000)
@@ -62,11 +68,23 @@ def unpack_vector(packed: bytes) -> Tuple[np.ndarray, np.ndarray]:
             np.frombuffer(packed, dtype=WEIGHT_DTYPE, count=n, offset=ID_DTYPE.itemsize * n))
 
 
-def sparse_matrix(vectors: Sequence[bytes]):
-    """CSR matrix (one row per packed vector) over the union of their ids."""
+def half_vector(packed: bytes) -> bytes:
+    """A packed vector with float16 weights (``HALF_DTYPE``): a block entry's."""
+    ids, weights = unpack_vector(packed)
+    return ids.tobytes() + weights.astype(HALF_DTYPE).tobytes()
+
+
+def unpack_half_vector(packed: bytes) -> Tuple[np.ndarray, np.ndarray]:
+    """``half_vector`` bytes -> (uint32 ids, float16 weights), read-only views."""
+    n = len(packed) // _HALF_ITEM
+    return (np.frombuffer(packed, dtype=ID_DTYPE, count=n),
+            np.frombuffer(packed, dtype=HALF_DTYPE, count=n, offset=ID_DTYPE.itemsize * n))
+
+
+def sparse_matrix(parts: Sequence[Tuple[np.ndarray, np.ndarray]]):
+    """CSR matrix (one row per unpacked vector, ``(ids, weights)``) over the union of their ids."""
     from scipy import sparse
 
-    parts = [unpack_vector(v) for v in vectors]
     lengths = np.fromiter((len(i) for i, _ in parts), dtype=np.int64, count=len(parts))
     if lengths.sum() == 0:
         return sparse.csr_matrix((len(parts), 1), dtype=np.float64)
