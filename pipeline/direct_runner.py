@@ -9,11 +9,15 @@ is copied about five times, all alive at once: the stream's buffer, its bytes, t
 copies of one 200 MB stage input). At 32,000 articles the events stage's blocks are about 800 MB, and the
 runner's process peaked at 5.5 GB.
 
-``bound_messages()`` changes two methods of Beam's classes, once per process:
+``bound_messages()`` changes three methods of Beam's classes, once per process (and wraps a fourth, below):
 
+* ``GroupingBuffer.append`` keeps each value of a shuffle's input encoded, as the bytes its coder makes, until the
+  stage that reads it runs (``encoded_append``). Beam's decodes the values as they arrive and holds the objects
+  until then; a named tuple of strings and floats is several Python objects, and the runner held every waiting
+  shuffle at more than twice its encoded size (a (str, float, bytes) row: 2.3 times, ``tests/test_direct_runner``);
 * ``GroupingBuffer.partition`` starts a new byte string of the part once one reaches ``CHUNK_BYTES`` (a chunk
-  ends between two keys, so it holds whole elements), and drops each key's decoded values as soon as they are
-  encoded (Beam's keeps all of them until the end), handing the freed heap back to the OS every
+  ends between two keys, so it holds whole elements), decodes a key's values only to encode its group, and drops
+  them as soon as they are encoded (Beam's keeps all of them until the end), handing the freed heap back to the OS every
   ``RELEASE_EVERY`` byte strings (the byte strings are large enough to be mapped apart from the heap, so the
   decoded values' pages would otherwise stay resident next to their encoded copy);
 * ``BundleManager._send_input_to_worker`` flushes the stream after each byte string (``maybe_flush``: a message
@@ -39,7 +43,7 @@ from apache_beam.runners.worker import data_plane
 
 from wiredesk.transforms.memory import release_freed_memory
 
-__all__ = ["CHUNK_BYTES", "bound_messages", "chunked_partition", "send_input_flushed"]
+__all__ = ["CHUNK_BYTES", "bound_messages", "encoded_append", "chunked_partition", "send_input_flushed"]
 
 #: Bytes of encoded elements after which ``chunked_partition`` starts a new byte string.
 CHUNK_BYTES = 8 << 20
@@ -50,6 +54,42 @@ _APPLIED = False
 _LOG = logging.getLogger(__name__)
 #: Beam's own methods, kept when ``bound_messages`` replaces them (name -> function).
 BEAM_METHODS = {}
+
+
+def _value_codec(buffer):
+    """(decode, encode) of a GroupingBuffer's values, made once per buffer."""
+    codec = getattr(buffer, "_wiredesk_value_codec", None)
+    if codec is None:
+        impl = buffer._pre_grouped_coder.wrapped_value_coder.value_coder().get_impl()
+        codec = buffer._wiredesk_value_codec = (impl.decode, impl.encode)
+    return codec
+
+
+def _holds_encoded(buffer) -> bool:
+    """True when ``encoded_append`` keeps the buffer's values encoded (the global window's grouping, every
+    batch run's; a windowed one keeps Beam's decoded values, which its trigger driver reads)."""
+    return buffer._windowing.is_default()
+
+
+def encoded_append(self, elements_data: bytes) -> None:
+    """``GroupingBuffer.append`` (Beam 2.77) keeping each value as the bytes of its own coder."""
+    from apache_beam.coders.coder_impl import create_InputStream
+    from apache_beam.runners.portability.fn_api_runner import execution
+
+    if not _holds_encoded(self):
+        BEAM_METHODS.get("append", execution.GroupingBuffer.append)(self, elements_data)
+        return
+
+    if self._grouped_output:
+        raise RuntimeError("Grouping table append after read.")
+    stream = create_InputStream(elements_data)
+    decode_element = self._pre_grouped_coder.get_impl().decode_from_stream
+    encode_key = self._key_coder.get_impl().encode
+    _, encode_value = _value_codec(self)
+    table = self._table
+    while stream.size() > 0:
+        key, value = decode_element(stream, True).value
+        table[encode_key(key)].append(encode_value(value))
 
 
 def chunked_partition(self, n: int) -> List[List[bytes]]:
@@ -74,11 +114,14 @@ def chunked_partition(self, n: int) -> List[List[bytes]]:
         windowed_key_values = trigger.create_trigger_driver(self._windowing, True).process_entire_key
     coder_impl = self._post_grouped_coder.get_impl()
     key_coder_impl = self._key_coder.get_impl()
+    decode_value = _value_codec(self)[0] if _holds_encoded(self) else None
     parts: List[List[bytes]] = [[] for _ in range(n)]
     streams = [create_OutputStream() for _ in range(n)]
     chunks = 0
     for idx, encoded_key in enumerate(list(self._table)):
         values = self._table.pop(encoded_key)  # the decoded values go as soon as they are encoded
+        if decode_value is not None:
+            values = [decode_value(v) for v in values]
         i = idx % n
         for wkvs in windowed_key_values(key_coder_impl.decode(encoded_key), values):
             coder_impl.encode_to_stream(wkvs, streams[i], True)
@@ -150,9 +193,10 @@ def bound_messages() -> None:
         return
     from apache_beam.runners.portability.fn_api_runner import execution, fn_runner
 
-    BEAM_METHODS.update(partition=execution.GroupingBuffer.partition,
+    BEAM_METHODS.update(append=execution.GroupingBuffer.append, partition=execution.GroupingBuffer.partition,
                         send_input=fn_runner.BundleManager._send_input_to_worker,
                         execute_bundle=fn_runner.FnApiRunner._execute_bundle)
+    execution.GroupingBuffer.append = encoded_append
     execution.GroupingBuffer.partition = chunked_partition
     fn_runner.BundleManager._send_input_to_worker = send_input_flushed
     fn_runner.FnApiRunner._execute_bundle = trimmed(BEAM_METHODS["execute_bundle"])

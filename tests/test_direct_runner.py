@@ -15,16 +15,18 @@ from apache_beam.transforms.window import GlobalWindows
 from wiredesk.pipeline import direct_runner
 
 
-def _buffer(items):
-    kv = coders.TupleCoder([coders.StrUtf8Coder(), coders.BytesCoder()])
+def _buffer(items, value_coder=None, append=None):
+    """A GroupingBuffer of ``items`` filled by ``append`` (Beam's, unless given), and its post-grouped coder."""
+    value_coder = value_coder or coders.BytesCoder()
+    kv = coders.TupleCoder([coders.StrUtf8Coder(), value_coder])
     pre = coders.WindowedValueCoder(kv)
     post = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(),
-                                                        coders.IterableCoder(coders.BytesCoder())]))
+                                                        coders.IterableCoder(value_coder)]))
     buf = execution.GroupingBuffer(pre, post, core.Windowing(GlobalWindows()))
     out = create_OutputStream()
     for k, v in items:
         pre.get_impl().encode_to_stream(GlobalWindows.windowed_value((k, v)), out, True)
-    buf.append(out.get())
+    (append or direct_runner.BEAM_METHODS.get("append", execution.GroupingBuffer.append))(buf, out.get())
     return buf, post
 
 
@@ -52,6 +54,37 @@ def test_a_grouped_part_is_cut_in_chunks_of_whole_elements_with_the_same_groups(
         assert _decoded(mine, post) == _decoded(theirs, post)
 
 
+_ROW = coders.TupleCoder([coders.StrUtf8Coder(), coders.FloatCoder(), coders.BytesCoder()])
+
+
+def _rows(n):
+    return [(f"k{i % 37}", (f"source.example/article-{i:08d}", i / 7.0, bytes([i % 256]) * 16)) for i in range(n)]
+
+
+def test_values_kept_encoded_group_as_beams_decoded_values():
+    items = _rows(3000)
+    ours, post = _buffer(items, _ROW, direct_runner.encoded_append)
+    assert all(isinstance(v, bytes) for vs in ours._table.values() for v in vs)
+    beams, post = _buffer(items, _ROW)
+    for mine, theirs in zip(direct_runner.chunked_partition(ours, 2), beams.partition(2)):
+        assert _decoded(mine, post) == _decoded(theirs, post)
+
+
+def test_values_kept_encoded_hold_under_half_the_memory_of_beams_decoded_values():
+    import tracemalloc
+
+    items = _rows(20_000)
+    held = {}
+    for name, append in (("encoded", direct_runner.encoded_append), ("beam", None)):
+        tracemalloc.start()
+        buf, _ = _buffer(items, _ROW, append)
+        held[name] = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del buf
+    # a (str, float, bytes) row is four objects decoded (about 230 bytes), one bytes object encoded (about 100)
+    assert held["encoded"] < 0.5 * held["beam"], held
+
+
 def test_an_empty_part_is_one_empty_byte_string_as_in_beam():
     buf, _ = _buffer([("a", b"x")])
     assert direct_runner.chunked_partition(buf, 3)[1:] == [[b""], [b""]]
@@ -73,6 +106,7 @@ def data_messages(monkeypatch):
     beams = direct_runner.BEAM_METHODS
     monkeypatch.setattr(execution.GroupingBuffer, "partition",
                         beams.get("partition", execution.GroupingBuffer.partition))
+    monkeypatch.setattr(execution.GroupingBuffer, "append", beams.get("append", execution.GroupingBuffer.append))
     monkeypatch.setattr(fn_runner.BundleManager, "_send_input_to_worker",
                         beams.get("send_input", fn_runner.BundleManager._send_input_to_worker))
     monkeypatch.setattr(direct_runner, "_APPLIED", False)
