@@ -65,10 +65,16 @@ def _value_codec(buffer):
     return codec
 
 
-def _holds_encoded(buffer) -> bool:
+def _keeps_encoded(buffer) -> bool:
     """True when ``encoded_append`` keeps the buffer's values encoded (the global window's grouping, every
     batch run's; a windowed one keeps Beam's decoded values, which its trigger driver reads)."""
     return buffer._windowing.is_default()
+
+
+def _holds_encoded(buffer) -> bool:
+    """True when the buffer's values are held encoded: ``encoded_append`` marks the buffers it fills, so a
+    buffer Beam's own ``append`` filled (another patch's, a test's) is partitioned as Beam's decoded values."""
+    return getattr(buffer, "_wiredesk_encoded", False)
 
 
 def encoded_append(self, elements_data: bytes) -> None:
@@ -76,12 +82,13 @@ def encoded_append(self, elements_data: bytes) -> None:
     from apache_beam.coders.coder_impl import create_InputStream
     from apache_beam.runners.portability.fn_api_runner import execution
 
-    if not _holds_encoded(self):
+    if not _keeps_encoded(self) or (self._table and not _holds_encoded(self)):
         BEAM_METHODS.get("append", execution.GroupingBuffer.append)(self, elements_data)
         return
 
     if self._grouped_output:
         raise RuntimeError("Grouping table append after read.")
+    self._wiredesk_encoded = True
     stream = create_InputStream(elements_data)
     decode_element = self._pre_grouped_coder.get_impl().decode_from_stream
     encode_key = self._key_coder.get_impl().encode

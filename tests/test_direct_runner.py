@@ -50,7 +50,8 @@ def test_a_grouped_part_is_cut_in_chunks_of_whole_elements_with_the_same_groups(
     assert max(len(c) for p in parts for c in p) < 20_000 + 10 * 202 + 100  # a chunk passes the cut by one key
     assert direct_runner.chunked_partition(ours, 2) is parts  # partitioned once, as Beam's
     # Beam's own partition: the same keys in the same parts, each with the same values
-    for mine, theirs in zip(parts, beams.partition(2)):
+    beams_partition = direct_runner.BEAM_METHODS.get("partition", execution.GroupingBuffer.partition)
+    for mine, theirs in zip(parts, beams_partition(beams, 2)):
         assert _decoded(mine, post) == _decoded(theirs, post)
 
 
@@ -66,8 +67,32 @@ def test_values_kept_encoded_group_as_beams_decoded_values():
     ours, post = _buffer(items, _ROW, direct_runner.encoded_append)
     assert all(isinstance(v, bytes) for vs in ours._table.values() for v in vs)
     beams, post = _buffer(items, _ROW)
-    for mine, theirs in zip(direct_runner.chunked_partition(ours, 2), beams.partition(2)):
+    beams_partition = direct_runner.BEAM_METHODS.get("partition", execution.GroupingBuffer.partition)
+    for mine, theirs in zip(direct_runner.chunked_partition(ours, 2), beams_partition(beams, 2)):
         assert _decoded(mine, post) == _decoded(theirs, post)
+
+
+def test_a_buffer_beams_append_filled_is_partitioned_as_decoded_values():
+    """After a run in this process has patched the runner, a buffer Beam's own append filled (decoded values)
+    still partitions: chunked_partition decodes only what encoded_append encoded."""
+    items = _rows(500)
+    decoded, post = _buffer(items, _ROW)
+    encoded, _ = _buffer(items, _ROW, direct_runner.encoded_append)
+    assert _decoded(direct_runner.chunked_partition(decoded, 2)[0], post) == \
+        _decoded(direct_runner.chunked_partition(encoded, 2)[0], post)
+
+
+def test_beams_append_after_its_own_keeps_a_buffer_decoded():
+    """A buffer Beam's append began stays decoded when encoded_append adds to it (no mix of the two forms)."""
+    items = _rows(200)
+    buf, post = _buffer(items[:100], _ROW)
+    out = create_OutputStream()
+    for k, v in items[100:]:
+        buf._pre_grouped_coder.get_impl().encode_to_stream(GlobalWindows.windowed_value((k, v)), out, True)
+    direct_runner.encoded_append(buf, out.get())
+    assert not any(isinstance(v, bytes) for vs in buf._table.values() for v in vs)
+    got = _decoded(direct_runner.chunked_partition(buf, 1)[0], post)
+    assert sum(len(v) for v in got.values()) == 200
 
 
 def test_values_kept_encoded_hold_under_half_the_memory_of_beams_decoded_values():
