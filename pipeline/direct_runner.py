@@ -43,7 +43,8 @@ from apache_beam.runners.worker import data_plane
 
 from wiredesk.transforms.memory import release_freed_memory
 
-__all__ = ["CHUNK_BYTES", "bound_messages", "encoded_append", "chunked_partition", "send_input_flushed"]
+__all__ = ["CHUNK_BYTES", "bound_messages", "encoded_append", "marked_extend", "chunked_partition",
+           "send_input_flushed"]
 
 #: Bytes of encoded elements after which ``chunked_partition`` starts a new byte string.
 CHUNK_BYTES = 8 << 20
@@ -97,6 +98,16 @@ def encoded_append(self, elements_data: bytes) -> None:
     while stream.size() > 0:
         key, value = decode_element(stream, True).value
         table[encode_key(key)].append(encode_value(value))
+
+
+def marked_extend(self, input_buffer) -> None:
+    """``GroupingBuffer.extend`` (Beam 2.77, which copies another buffer's table into this one) carrying the mark
+    of ``encoded_append``: values copied from an encoded buffer stay known as encoded."""
+    from apache_beam.runners.portability.fn_api_runner import execution
+
+    BEAM_METHODS.get("extend", execution.GroupingBuffer.extend)(self, input_buffer)
+    if _holds_encoded(input_buffer):
+        self._wiredesk_encoded = True
 
 
 def chunked_partition(self, n: int) -> List[List[bytes]]:
@@ -200,10 +211,12 @@ def bound_messages() -> None:
         return
     from apache_beam.runners.portability.fn_api_runner import execution, fn_runner
 
-    BEAM_METHODS.update(append=execution.GroupingBuffer.append, partition=execution.GroupingBuffer.partition,
+    BEAM_METHODS.update(append=execution.GroupingBuffer.append, extend=execution.GroupingBuffer.extend,
+                        partition=execution.GroupingBuffer.partition,
                         send_input=fn_runner.BundleManager._send_input_to_worker,
                         execute_bundle=fn_runner.FnApiRunner._execute_bundle)
     execution.GroupingBuffer.append = encoded_append
+    execution.GroupingBuffer.extend = marked_extend
     execution.GroupingBuffer.partition = chunked_partition
     fn_runner.BundleManager._send_input_to_worker = send_input_flushed
     fn_runner.FnApiRunner._execute_bundle = trimmed(BEAM_METHODS["execute_bundle"])

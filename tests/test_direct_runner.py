@@ -82,6 +82,17 @@ def test_a_buffer_beams_append_filled_is_partitioned_as_decoded_values():
         _decoded(direct_runner.chunked_partition(encoded, 2)[0], post)
 
 
+def test_an_encoded_buffer_extended_into_another_partitions_as_beams():
+    """GroupingBuffer.extend copies encoded values: the buffer they land in is known to hold them encoded."""
+    items = _rows(300)
+    encoded, post = _buffer(items, _ROW, direct_runner.encoded_append)
+    target, _ = _buffer([], _ROW)
+    direct_runner.marked_extend(target, encoded)
+    beams, _ = _buffer(items, _ROW)
+    beams_partition = direct_runner.BEAM_METHODS.get("partition", execution.GroupingBuffer.partition)
+    assert _decoded(direct_runner.chunked_partition(target, 1)[0], post) == _decoded(beams_partition(beams, 1)[0], post)
+
+
 def test_beams_append_after_its_own_keeps_a_buffer_decoded():
     """A buffer Beam's append began stays decoded when encoded_append adds to it (no mix of the two forms)."""
     items = _rows(200)
