@@ -23,11 +23,21 @@ def _buffer(items, value_coder=None, append=None):
     post = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(),
                                                         coders.IterableCoder(value_coder)]))
     buf = execution.GroupingBuffer(pre, post, core.Windowing(GlobalWindows()))
+    (append or _beams("append"))(buf, _elements(items, pre))
+    return buf, post
+
+
+def _elements(items, pre_grouped_coder) -> bytes:
+    """``items`` as the data-plane bytes a GroupingBuffer's ``append`` receives."""
     out = create_OutputStream()
     for k, v in items:
-        pre.get_impl().encode_to_stream(GlobalWindows.windowed_value((k, v)), out, True)
-    (append or direct_runner.BEAM_METHODS.get("append", execution.GroupingBuffer.append))(buf, out.get())
-    return buf, post
+        pre_grouped_coder.get_impl().encode_to_stream(GlobalWindows.windowed_value((k, v)), out, True)
+    return out.get()
+
+
+def _beams(method: str):
+    """Beam's own GroupingBuffer method, whether or not a run in this process has replaced it."""
+    return direct_runner.BEAM_METHODS.get(method, getattr(execution.GroupingBuffer, method))
 
 
 def _decoded(parts, post):
@@ -50,8 +60,7 @@ def test_a_grouped_part_is_cut_in_chunks_of_whole_elements_with_the_same_groups(
     assert max(len(c) for p in parts for c in p) < 20_000 + 10 * 202 + 100  # a chunk passes the cut by one key
     assert direct_runner.chunked_partition(ours, 2) is parts  # partitioned once, as Beam's
     # Beam's own partition: the same keys in the same parts, each with the same values
-    beams_partition = direct_runner.BEAM_METHODS.get("partition", execution.GroupingBuffer.partition)
-    for mine, theirs in zip(parts, beams_partition(beams, 2)):
+    for mine, theirs in zip(parts, _beams("partition")(beams, 2)):
         assert _decoded(mine, post) == _decoded(theirs, post)
 
 
@@ -67,8 +76,7 @@ def test_values_kept_encoded_group_as_beams_decoded_values():
     ours, post = _buffer(items, _ROW, direct_runner.encoded_append)
     assert all(isinstance(v, bytes) for vs in ours._table.values() for v in vs)
     beams, post = _buffer(items, _ROW)
-    beams_partition = direct_runner.BEAM_METHODS.get("partition", execution.GroupingBuffer.partition)
-    for mine, theirs in zip(direct_runner.chunked_partition(ours, 2), beams_partition(beams, 2)):
+    for mine, theirs in zip(direct_runner.chunked_partition(ours, 2), _beams("partition")(beams, 2)):
         assert _decoded(mine, post) == _decoded(theirs, post)
 
 
@@ -89,18 +97,15 @@ def test_an_encoded_buffer_extended_into_another_partitions_as_beams():
     target, _ = _buffer([], _ROW)
     direct_runner.marked_extend(target, encoded)
     beams, _ = _buffer(items, _ROW)
-    beams_partition = direct_runner.BEAM_METHODS.get("partition", execution.GroupingBuffer.partition)
-    assert _decoded(direct_runner.chunked_partition(target, 1)[0], post) == _decoded(beams_partition(beams, 1)[0], post)
+    assert _decoded(direct_runner.chunked_partition(target, 1)[0], post) == _decoded(_beams("partition")(beams, 1)[0],
+                                                                                      post)
 
 
 def test_beams_append_after_its_own_keeps_a_buffer_decoded():
     """A buffer Beam's append began stays decoded when encoded_append adds to it (no mix of the two forms)."""
     items = _rows(200)
     buf, post = _buffer(items[:100], _ROW)
-    out = create_OutputStream()
-    for k, v in items[100:]:
-        buf._pre_grouped_coder.get_impl().encode_to_stream(GlobalWindows.windowed_value((k, v)), out, True)
-    direct_runner.encoded_append(buf, out.get())
+    direct_runner.encoded_append(buf, _elements(items[100:], buf._pre_grouped_coder))
     assert not any(isinstance(v, bytes) for vs in buf._table.values() for v in vs)
     got = _decoded(direct_runner.chunked_partition(buf, 1)[0], post)
     assert sum(len(v) for v in got.values()) == 200
